@@ -1,0 +1,5 @@
+import sys
+
+from theorybench.cli import main
+
+sys.exit(main())
