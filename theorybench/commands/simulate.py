@@ -1,13 +1,64 @@
-"""`theorybench simulate` (placeholder until its issue lands)."""
+"""`theorybench simulate [CONFIG.toml] [--out DIR] [--seed S]`: one run, written as JSON.
 
+Loads the configuration (the built-in default when none is given), overrides the seed if asked,
+runs `theorybench.simulate.simulate` with a progress bar on stderr, writes ``DIR/result.json``
+(default ``DIR``: ``./theorybench-out/simulate-<config hash>``) and prints a short summary. The
+wall time is printed only, never written into the (deterministic) JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from theorybench.config import config_hash, load_config
 from theorybench.errors import UserInputError
+from theorybench.simulate import simulate, summary
 
-HELP = "simulate (not implemented yet)"
-
-
-def add_arguments(parser):
-    parser.add_argument("args", nargs="*")
+HELP = "run one configuration: sample, train by gradient descent, measure the test error"
+RESULT_NAME = "result.json"
 
 
-def run(args):
-    raise UserInputError("'theorybench simulate' is not implemented yet.")
+def add_arguments(parser) -> None:
+    parser.add_argument("config", nargs="?", default=None, metavar="CONFIG.toml",
+                        help="configuration file (TOML); the built-in default when omitted")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="output directory (default ./theorybench-out/simulate-<config hash>)")
+    parser.add_argument("--seed", type=int, default=None, metavar="S",
+                        help="root seed, replacing the configuration's")
+
+
+def _prepare_output(directory: Path) -> Path:
+    # Fail before the (possibly long) run, not after it.
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".{RESULT_NAME}.probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise UserInputError(
+            f"output directory --out = {str(directory)!r} cannot be created or written "
+            f"({error.strerror or error}); choose a writable directory."
+        ) from None
+    return directory / RESULT_NAME
+
+
+def run(args) -> int:
+    config = load_config(args.config)
+    if args.seed is not None:
+        config = config.replace(seed=args.seed)
+    directory = Path(args.out) if args.out is not None else (
+        Path("theorybench-out") / f"simulate-{config_hash(config)}")
+    path = _prepare_output(directory)
+    start = time.perf_counter()
+    result = simulate(config, progress=True)
+    elapsed = time.perf_counter() - start
+    try:
+        path.write_text(result.to_json(), encoding="utf-8")
+    except OSError as error:
+        raise UserInputError(
+            f"output file {str(path)!r} cannot be written ({error.strerror or error})."
+        ) from None
+    print(summary(result))
+    print(f"wrote {path} (wall time {elapsed:.2f} s, not recorded in the result)")
+    return 0

@@ -1,0 +1,135 @@
+"""Covariance families (theorybench.covariance, THEORY.md §1): square roots, products, summaries."""
+
+import math
+
+import numpy as np
+import pytest
+
+from theorybench.config import ConfigError, CovarianceConfig, DataConfig
+from theorybench.covariance import (
+    covariance_apply,
+    covariance_matrix,
+    covariance_sqrt_apply,
+    covariance_summary,
+    power_law_eigenvalues,
+)
+
+D = 7
+# Each check is a product of a few d x d float64 matrices with entries of order ||Sigma|| <= 5:
+# rounding stays below a small multiple of d * eps * ||Sigma||^2 ~ 1e-13.
+ATOL = 1e-12
+
+
+def _user_matrix(d=D, rank=None):
+    rng = np.random.default_rng(np.random.SeedSequence(11))
+    A = rng.standard_normal((d, rank or d))
+    S = A @ A.T / d
+    return tuple(tuple(row) for row in S)
+
+
+def _reference_sigma(data):
+    """Sigma built from the family definitions of THEORY.md §1, independently of the module."""
+    d = data.d
+    cov = data.covariance
+    if cov.family == "isotropic":
+        return np.eye(d)
+    if cov.family == "power_law":
+        lam = np.array([k ** -cov.alpha for k in range(1, d + 1)])
+        return np.diag(lam * d / lam.sum())
+    if cov.family == "spiked":
+        u = np.zeros(d)
+        if cov.spike_direction == "e1":
+            u[0] = 1
+        else:
+            mu = data.mean_vector()
+            u = mu / np.linalg.norm(mu)
+        return np.eye(d) + cov.spike_strength * np.outer(u, u)
+    return np.array(cov.matrix)
+
+
+FAMILIES = [
+    CovarianceConfig(),
+    CovarianceConfig(family="power_law", alpha=1.3),
+    CovarianceConfig(family="power_law", alpha=0.0),
+    CovarianceConfig(family="spiked", spike_strength=4.0),
+    CovarianceConfig(family="spiked", spike_strength=2.5, spike_direction="e1"),
+    CovarianceConfig(family="user", matrix=_user_matrix()),
+    CovarianceConfig(family="user", matrix=_user_matrix(rank=3)),
+]
+
+
+def _data(cov):
+    return DataConfig(n=4, d=D, signal=1.7, mean_direction="ones", covariance=cov)
+
+
+@pytest.mark.parametrize("cov", FAMILIES, ids=lambda c: c.family)
+def test_matrix_sqrt_and_products_match_the_definition(cov):
+    data = _data(cov)
+    sigma = _reference_sigma(data)
+    np.testing.assert_allclose(covariance_matrix(data), sigma, rtol=0, atol=ATOL)
+    root = covariance_sqrt_apply(data, np.eye(D))
+    np.testing.assert_allclose(root, root.T, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(root @ root, sigma, rtol=0, atol=ATOL)
+    V = np.random.default_rng(np.random.SeedSequence(3)).standard_normal((5, D))
+    np.testing.assert_allclose(covariance_apply(data, V), V @ sigma, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(covariance_sqrt_apply(data, V), V @ root, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("cov", FAMILIES, ids=lambda c: c.family)
+def test_summary_matches_dense_linear_algebra(cov):
+    data = _data(cov)
+    sigma = _reference_sigma(data)
+    mu = data.mean_vector()
+    summary = covariance_summary(data)
+    eig = np.linalg.eigvalsh(sigma)
+    # Traces and quadratic forms: sums of <= d^2 terms of size <= 25, rounding << 1e-12 relative.
+    assert summary.trace == pytest.approx(np.trace(sigma), rel=1e-12)
+    assert summary.trace_of_square == pytest.approx(np.sum(sigma * sigma), rel=1e-12)
+    assert summary.operator_norm == pytest.approx(eig[-1], rel=1e-12)
+    assert summary.mean_norm_sq == pytest.approx(mu @ mu, rel=1e-12)
+    assert summary.mean_sigma_mean == pytest.approx(mu @ sigma @ mu, rel=1e-12)
+    in_range = np.linalg.lstsq(sigma, mu, rcond=None)[0]
+    if np.allclose(sigma @ in_range, mu, atol=1e-9):
+        # The pseudo-inverse amplifies rounding by the condition number of Sigma on its range
+        # (< 1e3 for these matrices), so 1e-9 relative leaves a wide margin.
+        assert summary.mahalanobis_sq == pytest.approx(mu @ np.linalg.pinv(sigma) @ mu, rel=1e-9)
+    else:
+        assert summary.mahalanobis_sq == math.inf
+
+
+def test_power_law_is_normalised_and_decays_as_k_to_minus_alpha():
+    lam = power_law_eigenvalues(1000, 1.5)
+    assert lam.sum() == pytest.approx(1000, rel=1e-13)  # 1000 positive terms: rounding <= 1000 eps
+    k = np.array([1, 10, 100, 1000])
+    np.testing.assert_allclose(lam[0] / lam[k - 1], k ** 1.5, rtol=1e-13)
+
+
+def test_mean_outside_the_range_gives_infinite_mahalanobis():
+    matrix = ((1.0, 0.0), (0.0, 0.0))
+    outside = DataConfig(n=2, d=2, mean=(0.0, 1.0), covariance=CovarianceConfig(family="user", matrix=matrix))
+    inside = DataConfig(n=2, d=2, mean=(2.0, 0.0), covariance=CovarianceConfig(family="user", matrix=matrix))
+    assert covariance_summary(outside).mahalanobis_sq == math.inf
+    assert covariance_summary(inside).mahalanobis_sq == pytest.approx(4.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("matrix,word", [
+    (((1.0, 0.5), (0.0, 1.0)), "not symmetric"),
+    (((1.0, 2.0), (2.0, 1.0)), "not positive semi-definite"),
+    (((1.0, 0.0), (0.0, -1e-3)), "not positive semi-definite"),
+    (((1.0, float("nan")), (float("nan"), 1.0)), "non-finite"),
+    (((1.0, 0.0, 0.0),), "square"),
+])
+def test_a_user_covariance_that_is_not_symmetric_psd_is_refused(matrix, word):
+    with pytest.raises(ConfigError, match="data.covariance.matrix") as info:
+        CovarianceConfig(family="user", matrix=matrix)
+    assert word in str(info.value)
+
+
+def test_user_matrix_dimension_must_match_d():
+    with pytest.raises(ConfigError, match="data.covariance.matrix is 2 x 2 but data.d = 3"):
+        DataConfig(n=2, d=3, covariance=CovarianceConfig(family="user", matrix=((1.0, 0.0), (0.0, 1.0))))
+
+
+def test_sqrt_apply_checks_the_width():
+    with pytest.raises(ValueError, match="shape"):
+        covariance_sqrt_apply(_data(CovarianceConfig()), np.ones((2, D + 1)))

@@ -1,0 +1,110 @@
+"""One complete run (theorybench.simulate): determinism, content of the JSON result, labels."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("theorybench.training")
+
+from theorybench.config import (  # noqa: E402
+    Config,
+    DataConfig,
+    EvaluationConfig,
+    NetworkConfig,
+    NoiseConfig,
+    TrainingConfig,
+    config_hash,
+    config_to_dict,
+)
+from theorybench.simulate import simulate, summary  # noqa: E402
+
+
+def _small(**data):
+    return Config(
+        data=DataConfig(n=12, d=300, signal=2.0, **data),
+        network=NetworkConfig(m=6),
+        training=TrainingConfig(max_steps=150, checkpoints=8),
+        evaluation=EvaluationConfig(test_points=4000),
+        seed=7,
+    )
+
+
+def test_same_config_and_seed_give_bit_identical_json():
+    config = _small(noise=NoiseConfig(family="uniform"))
+    first = simulate(config).to_json()
+    second = simulate(config).to_json()
+    assert first.encode() == second.encode()
+    other = simulate(config.replace(seed=8)).to_json()
+    assert other != first
+
+
+def test_json_holds_the_documented_content():
+    config = _small(label_flip=0.2)
+    result = simulate(config)
+    content = json.loads(result.to_json())
+    assert content["config"] == config_to_dict(config)
+    assert content["config_hash"] == config_hash(config)
+    assert content["seed"] == 7
+    assert set(content["versions"]) == {"theorybench", "numpy", "scipy", "python"}
+    assert content["versions"]["numpy"] == np.__version__
+    training = content["training"]
+    assert training["stop_reason"] in {"budget", "loss_floor", "divergence", "non_finite"}
+    steps = [c["step"] for c in training["checkpoints"]]
+    assert steps[0] == 0 and steps[-1] == training["steps_taken"] and steps == sorted(steps)
+    assert set(training["checkpoints"][0]) == {"step", "log_loss", "weight_norm", "pattern_fraction",
+                                               "pattern_intact", "train_error"}
+    assert training["final_log_loss"] == training["checkpoints"][-1]["log_loss"]
+    test = content["test_error"]
+    assert test["trials"] == 4000 and test["confidence"] == 0.95
+    assert test["lower"] <= test["rate"] <= test["upper"]
+    assert test["rate"] == test["errors"] / test["trials"]
+    assert test["method"] == "gaussian_preactivations"
+    assert content["label_flips"] == int(result.training_set.flipped.sum())
+    # Label noise is outside every encoded theorem (THEORY.md §8), and the result says so.
+    assert content["setting"]["provenance"] == "BEYOND"
+    assert any("label noise" in r for r in content["setting"]["beyond_reasons"])
+    assert "wall" not in result.to_json()
+
+
+def test_the_paper_setting_is_labelled_paper():
+    content = simulate(_small()).to_dict()
+    assert content["setting"] == {"provenance": "PAPER", "theory_section": "THEORY.md §1",
+                                  "beyond_reasons": []}
+
+
+def test_training_error_counts_the_observed_labels():
+    result = simulate(_small(label_flip=0.3))
+    run = result.run
+    # Recompute the final training error from the final weights, independently of the run record.
+    W = run.final_weights()
+    H = result.training_set.X @ W.T
+    f = np.where(H > 0, H, 0.5 * H) @ result.config.network.second_layer()
+    expected = float(np.mean(result.training_set.y * f <= 0))
+    assert result.to_dict()["training"]["train_error"] == expected
+
+
+def test_summary_names_the_outcome():
+    text = summary(simulate(_small()))
+    assert "stopped: " in text and "log-loss" in text and "Clopper-Pearson" in text
+
+
+def test_a_run_with_non_finite_weights_has_no_test_error(monkeypatch):
+    import theorybench.simulate as module
+
+    real_train = module.train
+
+    def train_with_non_finite_end(*args, **kwargs):
+        run = real_train(*args, **kwargs)
+        fields = {name: getattr(run, name) for name in ("checkpoints", "steps_taken", "first_pattern_break")}
+        # A stand-in for a run whose last iterate overflowed (stop reason "non_finite").
+        return SimpleNamespace(**fields, stop_reason="non_finite",
+                               final_weights=lambda: np.full(run.W0.shape, np.nan))
+
+    monkeypatch.setattr(module, "train", train_with_non_finite_end)
+    result = simulate(_small())
+    content = json.loads(result.to_json())
+    assert content["test_error"] is None
+    assert content["training"]["stop_reason"] == "non_finite"
+    assert "not measured" in summary(result)

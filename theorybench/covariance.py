@@ -1,0 +1,241 @@
+"""The noise covariance Sigma of the data model: matrix, square root, products and summaries.
+
+The data model (THEORY.md §1, PAPER) is ``x = y mu + z`` with ``z = Sigma^{1/2} xi``. This module
+turns a `DataConfig`'s covariance family into the linear maps the samplers and the theory need,
+without forming a d x d matrix for the structured families:
+
+- ``isotropic``: :math:`\\Sigma = I_d`;
+- ``power_law``: :math:`\\Sigma = \\mathrm{diag}(\\lambda_1, \\dots, \\lambda_d)`,
+  :math:`\\lambda_k = d\\, k^{-\\alpha} / \\sum_{l=1}^d l^{-\\alpha}`, so that
+  :math:`\\operatorname{Tr}\\Sigma = d`;
+- ``spiked``: :math:`\\Sigma = I + \\theta u u^\\top` with unit ``u`` (``mu/||mu||`` or ``e_1``), whose
+  square root is :math:`I + (\\sqrt{1+\\theta} - 1) u u^\\top` (EXACT: ``u u^T`` is a projection);
+- ``user``: the given symmetric positive semi-definite matrix, with
+  :math:`\\Sigma^{1/2} = Q \\Lambda_+^{1/2} Q^\\top` from the symmetric eigendecomposition
+  (eigenvalues below zero by rounding are clipped to 0).
+
+Every map here is EXACT linear algebra (THEORY.md §1); the families themselves are those THEORY.md
+§1 lists as worth supporting.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorybench.config import CovarianceConfig, DataConfig
+
+# An eigenvalue of a user covariance counts as zero when it is below this multiple of
+# d * eps * ||Sigma||_2: eigh is backward stable, so the computed eigenvalues of a singular PSD
+# matrix sit within a small multiple of d * eps * ||Sigma|| of 0, and anything well above is real.
+NULL_EIGENVALUE_FACTOR = 10.0
+# mu counts as outside range(Sigma) when its component in the numerical null space exceeds this
+# fraction of ||mu||: the null-space basis from eigh is accurate to ~sqrt(eps)-ish angles only when
+# eigenvalues cluster near 0, so we stay well above sqrt(eps) ~ 1.5e-8.
+OUTSIDE_RANGE_RELATIVE_TOLERANCE = 1e-6
+
+
+def power_law_eigenvalues(d: int, alpha: float) -> np.ndarray:
+    """The diagonal of the power-law covariance, normalised to trace d.
+
+    .. math:: \\lambda_k = d\\,\\frac{k^{-\\alpha}}{\\sum_{l=1}^{d} l^{-\\alpha}}, \\quad k = 1..d.
+
+    PAPER family (THEORY.md §1), EXACT normalisation :math:`\\sum_k \\lambda_k = d`.
+    """
+    k = np.arange(1, d + 1, dtype=np.float64)
+    # k^-alpha computed as exp(-alpha log k) would lose nothing here; the direct power is exact
+    # to one rounding and never overflows for alpha >= 0 (values lie in (0, 1]).
+    weights = k ** (-alpha)
+    return d * weights / weights.sum()
+
+
+def spike_direction(data: DataConfig) -> np.ndarray:
+    """The unit vector u of the spiked family: ``mu/||mu||`` or ``e_1``.
+
+    `DataConfig` refuses ``spike_direction = "mean"`` with mu = 0, so the norm below is positive.
+    """
+    u = np.zeros(data.d)
+    if data.covariance.spike_direction == "e1":
+        u[0] = 1.0
+        return u
+    mu = data.mean_vector()
+    return mu / float(np.linalg.norm(mu))
+
+
+@functools.lru_cache(maxsize=4)
+def _user_matrix(covariance: CovarianceConfig) -> np.ndarray:
+    # Cached (read-only) because converting d^2 Python floats costs far more than using them; the
+    # key is the frozen, hashable covariance configuration itself.
+    matrix = np.array(covariance.matrix, dtype=np.float64)
+    matrix.flags.writeable = False
+    return matrix
+
+
+@functools.lru_cache(maxsize=4)
+def _user_eigendecomposition(covariance: CovarianceConfig) -> tuple[np.ndarray, np.ndarray]:
+    # Cached because the O(d^3) eigendecomposition is needed by every sampler call of a run.
+    matrix = _user_matrix(covariance)
+    # Symmetrise: the config accepts asymmetry up to rounding, and eigh reads only one triangle.
+    eigenvalues, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    eigenvalues.flags.writeable = False
+    vectors.flags.writeable = False
+    return eigenvalues, vectors
+
+
+def covariance_eigendecomposition(data: DataConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Eigenvalues of Sigma and, for the user family, its orthonormal eigenvectors.
+
+    Returns ``(eigenvalues, None)`` for the diagonal families (isotropic, power law), whose
+    eigenvectors are the coordinate axes in order, and ``(eigenvalues, Q)`` with
+    ``Sigma = Q diag(eigenvalues) Q^T`` for the user family. The spiked family is handled in closed
+    form by its callers (eigenvalues ``1 + theta`` along u and 1 elsewhere) and is refused here.
+    """
+    family = data.covariance.family
+    if family == "isotropic":
+        return np.ones(data.d), None
+    if family == "power_law":
+        return power_law_eigenvalues(data.d, data.covariance.alpha), None
+    if family == "user":
+        return _user_eigendecomposition(data.covariance)
+    raise ValueError(f"covariance_eigendecomposition does not handle family {family!r}")
+
+
+def covariance_matrix(data: DataConfig) -> np.ndarray:
+    """Sigma as a dense (d, d) float64 array (fine for d up to ~10^4)."""
+    family = data.covariance.family
+    if family == "isotropic":
+        return np.eye(data.d)
+    if family == "power_law":
+        return np.diag(power_law_eigenvalues(data.d, data.covariance.alpha))
+    if family == "spiked":
+        u = spike_direction(data)
+        return np.eye(data.d) + data.covariance.spike_strength * np.outer(u, u)
+    return _user_matrix(data.covariance).copy()
+
+
+def _check_rows(data: DataConfig, Z: np.ndarray, name: str) -> np.ndarray:
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[1] != data.d:
+        raise ValueError(f"{name} must have shape (k, d) with d = {data.d}, got {Z.shape}")
+    return Z
+
+
+def covariance_sqrt_apply(data: DataConfig, Z: np.ndarray) -> np.ndarray:
+    """``Z Sigma^{1/2}`` for ``Z`` of shape (k, d): rows xi_i become rows z_i = Sigma^{1/2} xi_i.
+
+    .. math:: (Z \\Sigma^{1/2})_{i\\cdot} = (\\Sigma^{1/2} \\xi_i)^\\top
+              \\quad(\\Sigma^{1/2}\\ \\text{symmetric}).
+
+    Structured (O(k d)) for the isotropic, power-law and spiked families; O(k d^2) for a user
+    matrix. EXACT (THEORY.md §1).
+    """
+    Z = _check_rows(data, Z, "Z")
+    family = data.covariance.family
+    if family == "isotropic":
+        return Z.copy()
+    if family == "power_law":
+        return Z * np.sqrt(power_law_eigenvalues(data.d, data.covariance.alpha))
+    if family == "spiked":
+        u = spike_direction(data)
+        # (I + c u u^T) is the square root of I + theta u u^T when (1 + c)^2 = 1 + theta.
+        c = math.sqrt(1.0 + data.covariance.spike_strength) - 1.0
+        return Z + c * np.outer(Z @ u, u)
+    eigenvalues, vectors = _user_eigendecomposition(data.covariance)
+    return ((Z @ vectors) * np.sqrt(eigenvalues)) @ vectors.T
+
+
+def covariance_apply(data: DataConfig, V: np.ndarray) -> np.ndarray:
+    """``V Sigma`` for ``V`` of shape (k, d), structured like `covariance_sqrt_apply`. EXACT."""
+    V = _check_rows(data, V, "V")
+    family = data.covariance.family
+    if family == "isotropic":
+        return V.copy()
+    if family == "power_law":
+        return V * power_law_eigenvalues(data.d, data.covariance.alpha)
+    if family == "spiked":
+        u = spike_direction(data)
+        return V + data.covariance.spike_strength * np.outer(V @ u, u)
+    return V @ _user_matrix(data.covariance)
+
+
+@dataclass(frozen=True)
+class CovarianceSummary:
+    """Scalar functionals of (mu, Sigma) used by the rates of THEORY.md §4–§6 (all EXACT).
+
+    Attributes
+    ----------
+    trace : float
+        :math:`\\operatorname{Tr}\\Sigma`.
+    trace_of_square : float
+        :math:`\\operatorname{Tr}\\Sigma^2 = \\|\\Sigma\\|_F^2`.
+    operator_norm : float
+        :math:`\\|\\Sigma\\|_2`, the largest eigenvalue.
+    mean_norm_sq : float
+        :math:`\\|\\mu\\|^2`.
+    mean_sigma_mean : float
+        :math:`\\mu^\\top \\Sigma \\mu`.
+    mahalanobis_sq : float
+        :math:`\\mu^\\top \\Sigma^{+} \\mu` (Bayes error :math:`\\Phi(-\\sqrt{\\cdot})` for Gaussian
+        noise, THEORY.md §2.4); ``inf`` when mu has a component outside range(Sigma), where the
+        classes are perfectly separable.
+    """
+
+    trace: float
+    trace_of_square: float
+    operator_norm: float
+    mean_norm_sq: float
+    mean_sigma_mean: float
+    mahalanobis_sq: float
+
+
+def _summary_from_eigen(eigenvalues: np.ndarray, mu_coordinates: np.ndarray) -> CovarianceSummary:
+    # mu_coordinates are the coordinates of mu in the eigenbasis, so every quadratic form is a sum.
+    top = float(eigenvalues.max())
+    null = eigenvalues <= NULL_EIGENVALUE_FACTOR * eigenvalues.size * np.finfo(np.float64).eps * top
+    mean_norm_sq = float(mu_coordinates @ mu_coordinates)
+    outside = float(np.sqrt(np.sum(mu_coordinates[null] ** 2)))
+    if outside > OUTSIDE_RANGE_RELATIVE_TOLERANCE * math.sqrt(mean_norm_sq):
+        mahalanobis = math.inf
+    else:
+        mahalanobis = float(np.sum(mu_coordinates[~null] ** 2 / eigenvalues[~null]))
+    return CovarianceSummary(
+        trace=float(eigenvalues.sum()),
+        trace_of_square=float(eigenvalues @ eigenvalues),
+        operator_norm=top,
+        mean_norm_sq=mean_norm_sq,
+        mean_sigma_mean=float(mu_coordinates**2 @ eigenvalues),
+        mahalanobis_sq=mahalanobis,
+    )
+
+
+def covariance_summary(data: DataConfig) -> CovarianceSummary:
+    """The `CovarianceSummary` of a data configuration, in closed form where the family allows.
+
+    Spiked family (EXACT): eigenvalues :math:`1+\\theta` (along u) and 1, so
+    :math:`\\operatorname{Tr}\\Sigma = d + \\theta`,
+    :math:`\\operatorname{Tr}\\Sigma^2 = d - 1 + (1+\\theta)^2`, :math:`\\|\\Sigma\\| = 1+\\theta`,
+    :math:`\\mu^\\top\\Sigma\\mu = \\|\\mu\\|^2 + \\theta\\langle u,\\mu\\rangle^2` and
+    :math:`\\mu^\\top\\Sigma^{-1}\\mu = \\|\\mu\\|^2 - \\frac{\\theta}{1+\\theta}\\langle u,\\mu\\rangle^2`.
+    """
+    mu = data.mean_vector()
+    family = data.covariance.family
+    if family == "spiked":
+        theta = data.covariance.spike_strength
+        u = spike_direction(data)
+        along = float(u @ mu)
+        norm_sq = float(mu @ mu)
+        return CovarianceSummary(
+            trace=data.d + theta,
+            trace_of_square=data.d - 1 + (1.0 + theta) ** 2,
+            operator_norm=1.0 + theta,
+            mean_norm_sq=norm_sq,
+            mean_sigma_mean=norm_sq + theta * along**2,
+            mahalanobis_sq=norm_sq - theta / (1.0 + theta) * along**2,
+        )
+    eigenvalues, vectors = covariance_eigendecomposition(data)
+    coordinates = mu if vectors is None else vectors.T @ mu
+    return _summary_from_eigen(eigenvalues, coordinates)

@@ -1,0 +1,159 @@
+"""Test error of a trained network or a linear direction: Monte Carlo with exact intervals, and
+the exact Gaussian error of a linear direction.
+
+Test error of a classifier g (THEORY.md §1): :math:`P(y\\, g(x) \\le 0)` for a fresh clean pair
+(a tie g(x) = 0 counts as an error). The Monte Carlo estimate counts errors on fresh points and
+reports the exact Clopper–Pearson interval (`theorybench.stats`).
+
+For Gaussian noise the network's m pre-activations are sampled directly (EXACT in law):
+
+.. math:: W x = y\\, W\\mu + W z, \\qquad W z \\sim N(0,\\ W \\Sigma W^\\top) = R^\\top e,\\quad
+          e \\sim N(0, I),
+
+where :math:`R` is the triangular factor of :math:`(W\\Sigma^{1/2})^\\top = QR`, so that
+:math:`R^\\top R = W \\Sigma W^\\top` without forming or factorising a possibly singular m x m
+covariance; the cost per test point is O(m^2), independent of d. Other noise families sample
+d-dimensional points in chunks of bounded memory.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from theorybench.config import DataConfig
+from theorybench.covariance import covariance_sqrt_apply
+from theorybench.network import network_output, output_from_preactivations
+from theorybench.sampling import sample_labels, sample_test_set
+from theorybench.stats import BinomialEstimate
+
+# Each chunk holds at most this many float64 entries per array (16 MiB), whatever d or m is.
+CHUNK_ENTRIES = 2**21
+# A progress bar appears only once the evaluation has run this long, so short runs stay quiet.
+PROGRESS_DELAY_S = 1.0
+
+Scores = Callable[[np.ndarray], np.ndarray]
+
+
+def resolve_network(model: Any, a: np.ndarray | None = None,
+                    gamma: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(W, a, gamma)`` of a trained network given as such a tuple or as a `TrainingRun`.
+
+    A `TrainingRun` supplies ``W`` through ``final_weights()``; ``a`` and ``gamma`` come from its
+    attributes of those names when it has them, otherwise from the keyword arguments.
+    """
+    if isinstance(model, tuple):
+        W, a, gamma = model
+    else:
+        W = model.final_weights()
+        a = getattr(model, "a", a)
+        gamma = getattr(model, "gamma", gamma)
+        if a is None or gamma is None:
+            raise TypeError("a TrainingRun without attributes a and gamma needs a= and gamma=")
+    return np.asarray(W, dtype=np.float64), np.asarray(a, dtype=np.float64), float(gamma)
+
+
+def _chunks(points: int, width: int) -> list[int]:
+    rows = max(1, CHUNK_ENTRIES // max(1, width))
+    return [min(rows, points - start) for start in range(0, points, rows)]
+
+
+def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator, points: int,
+                      confidence: float, *, progress: bool = False) -> BinomialEstimate:
+    """Monte Carlo error of the classifier ``sign scores(X)`` on fresh d-dimensional points.
+
+    Points are drawn in chunks of at most `CHUNK_ENTRIES` floats (``sample_test_set``), so memory
+    is bounded for any ``points`` and d. Returns the count with its Clopper–Pearson interval.
+    """
+    errors = 0
+    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
+              delay=PROGRESS_DELAY_S) as bar:
+        for rows in _chunks(points, data.d):
+            X, y = sample_test_set(data, rng, rows)
+            errors += int(np.count_nonzero(y * scores(X) <= 0.0))
+            bar.update(rows)
+    return BinomialEstimate.from_counts(errors, points, confidence)
+
+
+def _gaussian_network_error(W: np.ndarray, a: np.ndarray, gamma: float, data: DataConfig,
+                            rng: np.random.Generator, points: int, confidence: float,
+                            progress: bool) -> BinomialEstimate:
+    mean_preactivation = W @ data.mean_vector()
+    # (W Sigma^{1/2})^T = Q R gives R^T R = W Sigma W^T exactly in law, even when it is singular.
+    R = np.linalg.qr(covariance_sqrt_apply(data, W).T, mode="r")
+    errors = 0
+    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
+              delay=PROGRESS_DELAY_S) as bar:
+        for rows in _chunks(points, W.shape[0]):
+            y = sample_labels(data.class_balance, rng, rows)
+            H = np.outer(y, mean_preactivation) + rng.standard_normal((rows, R.shape[0])) @ R
+            errors += int(np.count_nonzero(y * output_from_preactivations(H, a, gamma) <= 0.0))
+            bar.update(rows)
+    return BinomialEstimate.from_counts(errors, points, confidence)
+
+
+def monte_carlo_test_error(model: Any, data: DataConfig, rng: np.random.Generator, points: int,
+                           confidence: float, *, a: np.ndarray | None = None,
+                           gamma: float | None = None, progress: bool = False) -> BinomialEstimate:
+    """Monte Carlo test error of a trained network with its exact (Clopper–Pearson) interval.
+
+    Parameters
+    ----------
+    model : TrainingRun or tuple
+        The network, as ``(W, a, gamma)`` or as a `TrainingRun` (see `resolve_network`).
+    data : DataConfig
+        The data model of the fresh points (clean labels).
+    rng : numpy.random.Generator
+        Source of the test points (the ``test`` stream of `theorybench.sampling.streams`).
+    points : int
+        Number of fresh pairs.
+    confidence : float
+        Level of the two-sided interval.
+
+    Returns
+    -------
+    BinomialEstimate
+        Errors :math:`\\#\\{y f(x; W) \\le 0\\}` out of ``points``; EXACT interval.
+
+    Notes
+    -----
+    Gaussian noise: pre-activations sampled in law (module docstring), O(m^2) per point. Other
+    families: d-dimensional points in bounded chunks, O(m d) per point.
+    """
+    W, a, gamma = resolve_network(model, a, gamma)
+    if data.noise.family == "gaussian":
+        return _gaussian_network_error(W, a, gamma, data, rng, points, confidence, progress)
+    return monte_carlo_error(lambda X: network_output(X, W, a, gamma), data, rng, points,
+                             confidence, progress=progress)
+
+
+def log_exact_gaussian_error(w: np.ndarray, data: DataConfig) -> float:
+    """Natural log of the exact Gaussian test error of the linear classifier sign <w, x>.
+
+    .. math:: \\log \\mathrm{err}(w) = \\log\\Phi\\!\\left(-\\frac{\\langle w,\\mu\\rangle}
+              {\\|\\Sigma^{1/2} w\\|}\\right)
+
+    EXACT (THEORY.md §2.4) for Gaussian noise and any class balance (y z has the law of z by
+    symmetry). :math:`\\|\\Sigma^{1/2} w\\|` comes from the structured `covariance_sqrt_apply`
+    (O(d) for the isotropic, power-law and spiked families, no d x d matrix); the logarithm is
+    `bounds.error_functionals.log_gaussian_error` (``scipy.special.log_ndtr``, finite far below
+    1e-300).
+
+    Raises
+    ------
+    ValueError
+        When the noise family of ``data`` is not Gaussian (the formula would not be exact).
+    """
+    if data.noise.family != "gaussian":
+        raise ValueError(f"the exact error needs Gaussian noise, not {data.noise.family!r}")
+    # Imported on use: importing `bounds` loads the whole theory layer, which the simulator
+    # needs only for this one exact functional.
+    from bounds.error_functionals import log_gaussian_error
+
+    w = np.asarray(w, dtype=np.float64)
+    spread = float(np.linalg.norm(covariance_sqrt_apply(data, w[None, :])))
+    return log_gaussian_error(float(w @ data.mean_vector()), spread)

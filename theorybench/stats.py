@@ -1,0 +1,95 @@
+"""Exact binomial confidence intervals for Monte Carlo error rates.
+
+The Clopper–Pearson interval (EXACT: it inverts two one-sided binomial tests, so its coverage is
+at least the nominal level for every true rate) at level :math:`1-\\alpha` for k errors in n trials:
+
+.. math:: \\underline p = B^{-1}\\!\\left(\\tfrac\\alpha2;\\ k,\\ n-k+1\\right), \\qquad
+          \\overline p = B^{-1}\\!\\left(1-\\tfrac\\alpha2;\\ k+1,\\ n-k\\right),
+
+with :math:`\\underline p = 0` when k = 0 and :math:`\\overline p = 1` when k = n, where
+:math:`B^{-1}(q; a, b)` is the q-quantile of the Beta(a, b) law. Used for every statistical claim
+(THEORY.md §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.stats import beta
+
+from theorybench.errors import UserInputError
+
+
+def _validate(k: int, n: int, confidence: float) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise UserInputError(f"trials = {n!r} is not allowed: it must be an integer >= 1.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+        raise UserInputError(f"errors = {k!r} is not allowed: it must be an integer in [0, {n}].")
+    if not 0.0 < float(confidence) < 1.0:
+        raise UserInputError(
+            f"confidence = {confidence!r} is not allowed: it must be strictly between 0 and 1."
+        )
+
+
+def clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """Exact two-sided Clopper–Pearson interval ``(lower, upper)`` for k successes in n trials.
+
+    Parameters
+    ----------
+    k : int
+        Number of errors, 0 <= k <= n.
+    n : int
+        Number of trials, n >= 1.
+    confidence : float
+        Level 1 - alpha, strictly between 0 and 1.
+
+    Returns
+    -------
+    (float, float)
+        The interval; ``lower = 0`` when k = 0 and ``upper = 1`` when k = n (EXACT edges).
+    """
+    _validate(k, n, confidence)
+    alpha = 1.0 - float(confidence)
+    lower = 0.0 if k == 0 else float(beta.ppf(alpha / 2.0, k, n - k + 1))
+    upper = 1.0 if k == n else float(beta.ppf(1.0 - alpha / 2.0, k + 1, n - k))
+    return lower, upper
+
+
+@dataclass(frozen=True)
+class BinomialEstimate:
+    """An error rate estimated from ``errors`` failures in ``trials`` with its exact interval.
+
+    Attributes
+    ----------
+    errors, trials : int
+        k and n.
+    rate : float
+        k / n.
+    lower, upper : float
+        Clopper–Pearson bounds at ``confidence`` (EXACT coverage >= confidence).
+    confidence : float
+        The two-sided level.
+    """
+
+    errors: int
+    trials: int
+    rate: float
+    lower: float
+    upper: float
+    confidence: float
+
+    @classmethod
+    def from_counts(cls, errors: int, trials: int, confidence: float) -> BinomialEstimate:
+        lower, upper = clopper_pearson(errors, trials, confidence)
+        return cls(
+            errors=int(errors),
+            trials=int(trials),
+            rate=int(errors) / int(trials),
+            lower=lower,
+            upper=upper,
+            confidence=float(confidence),
+        )
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
