@@ -1,0 +1,367 @@
+"""Every encoded condition and bound as a sympy expression in named symbols (THEORY.md §3–§6).
+
+One `Statement` per encoded formula: a *quantity* (psi, the regime indicator, a log error bound) or a
+*condition* ``lhs REL rhs``. The numeric functions are generated from the expressions with
+`sympy.lambdify` (numpy, float64), with an mpmath-backed variant (50 digits by default) used where a
+float64 evaluation under- or overflows (``log(p + exp(-x))`` with ``x > 745``, ``log Phi(-sqrt psi)``
+for ``psi > 1400``). LaTeX for every statement comes from the same expression, so the formula that
+is printed is the formula that is evaluated.
+
+Conditions are stored as a *conjunction of atomic relations* (``x >= C max(a, b)`` is the two
+relations ``x >= C a`` and ``x >= C b``), which is what `bounds.thresholds` solves with sympy.
+
+Symbols (all positive reals; names are the keys of the value dictionaries):
+
+====================  ==========================================================================
+``n, d, m, m_pos``    training-set size, dimension, neurons, neurons with ``a_j > 0``
+``gamma, eta, omega`` leaky-ReLU slope, step size, initialisation scale
+``mu_norm``           ``||mu||``
+``mu_sigma_mu``       ``mu^T Sigma mu``
+``kappa``             ``mu^T Sigma mu / ||mu||^2`` (direction of mu, for solving in ``||mu||``)
+``tr_sigma``          ``Tr Sigma``
+``tr_sigma2``         ``Tr Sigma^2 = ||Sigma||_F^2``
+``sigma_op``          ``||Sigma||_2``
+``proxy``             sub-Gaussian variance proxy ``sigma_psi^2``
+``moment_order``      ``r`` of Theorem 6.3 (``E|xi|^r <= K``), called ``q`` in formulas
+``flip``              label-flip rate ``p`` (PRIOR bounds)
+``delta``             failure probability of the PRIOR bounds
+sample statistics     ``min_corr, orth_ratio, norm_sq_min, off_max, rho, init_max, step_min,
+                      loss_1, lift_radius_sq, lift_lambda_max, step_one_min`` (defined where used, §3)
+constants             ``C_1, C_2, C_init, C_61, C_u, c_u, c_l, C_l, C_sg, c_sg, C_K, c_CL, C_CGB,
+                      C_F, C_B, c_B`` (universal constants, default 1, never literals)
+====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+PROVENANCES = ("EXACT", "PAPER", "RECONSTRUCTED", "PRIOR", "BEYOND", "DERIVED")
+RELATIONS = (">=", ">", "<=", "<")
+
+# Working precision of the mpmath fallback: 50 digits keeps log-probabilities near exp(-10^6)
+# exact to far below float64 resolution (mpmath's exponent range is unbounded).
+MPMATH_DIGITS = 50
+
+_POSITIVE = {"positive": True, "real": True}
+
+n, d, m, m_pos = sp.symbols("n d m m_pos", **_POSITIVE)
+gamma, eta, omega = sp.symbols("gamma eta omega", **_POSITIVE)
+mu_norm, mu_sigma_mu = sp.symbols("mu_norm mu_sigma_mu", **_POSITIVE)
+tr_sigma, tr_sigma2, sigma_op = sp.symbols("tr_sigma tr_sigma2 sigma_op", **_POSITIVE)
+proxy, moment_order, flip, delta = sp.symbols("proxy moment_order flip delta", **_POSITIVE)
+min_corr = sp.Symbol("min_corr", real=True)
+orth_ratio, norm_sq_min, off_max, rho = sp.symbols("orth_ratio norm_sq_min off_max rho", **_POSITIVE)
+init_max, loss_1, lift_radius_sq = sp.symbols("init_max loss_1 lift_radius_sq", **_POSITIVE)
+lift_lambda_max = sp.Symbol("lift_lambda_max", **_POSITIVE)
+# kappa = mu^T Sigma mu / ||mu||^2: fixes the direction of mu when ||mu|| is solved for.
+kappa = sp.Symbol("kappa", **_POSITIVE)
+step_min, step_one_min = sp.symbols("step_min step_one_min", real=True)
+C_1, C_2, C_init, C_61 = sp.symbols("C_1 C_2 C_init C_61", **_POSITIVE)
+C_u, c_u, c_l, C_l = sp.symbols("C_u c_u c_l C_l", **_POSITIVE)
+C_sg, c_sg, C_K = sp.symbols("C_sg c_sg C_K", **_POSITIVE)
+c_CL, C_CGB, C_F = sp.symbols("c_CL C_CGB C_F", **_POSITIVE)
+C_B, c_B = sp.symbols("C_B c_B", **_POSITIVE)
+
+CONSTANT_SYMBOLS = (C_1, C_2, C_init, C_61, C_u, c_u, c_l, C_l, C_sg, c_sg, C_K, c_CL, C_CGB, C_F,
+                    C_B, c_B)
+CONSTANT_NAMES = tuple(s.name for s in CONSTANT_SYMBOLS)
+
+_LATEX_NAMES = {
+    mu_norm: r"\|\mu\|", mu_sigma_mu: r"\mu^\top\Sigma\mu", tr_sigma: r"\operatorname{Tr}\Sigma",
+    tr_sigma2: r"\operatorname{Tr}\Sigma^2", sigma_op: r"\|\Sigma\|", proxy: r"\sigma_\psi^2",
+    moment_order: "q", flip: "p", m_pos: "m_+", min_corr: r"\min_{i,k} y_i y_k K_{ik}",
+    orth_ratio: r"\min_i \frac{\|x_i\|^2}{\max_{k\ne i}|K_{ik}|}", norm_sq_min: r"\min_i\|x_i\|^2",
+    off_max: r"\max_{i\ne k}|K_{ik}|", init_max: r"\max_{k,j}|\langle x_k, w_j(0)\rangle|",
+    step_min: r"S_{\min}", loss_1: r"L(W(1))", lift_radius_sq: r"\max_i\|\tilde x_i\|^2",
+    step_one_min: r"\min_{k,j} s_j y_k\langle x_k, w_j(1)\rangle",
+    lift_lambda_max: r"\lambda_{\max}(Q)", kappa: r"\kappa", c_CL: r"c_{\mathrm{CL}}",
+    C_CGB: r"C_{\mathrm{CGB}}", C_F: r"C_{\mathrm{F}}", C_sg: r"C_{\mathrm{sG}}",
+    c_sg: r"c_{\mathrm{sG}}", C_61: r"C_{6.1}", C_init: r"C_{\mathrm{init}}",
+}
+
+
+def _sorted_symbols(*expressions: sp.Expr) -> tuple[sp.Symbol, ...]:
+    free: set[sp.Symbol] = set()
+    for expression in expressions:
+        free |= sp.sympify(expression).free_symbols
+    return tuple(sorted(free, key=lambda s: s.name))
+
+
+def latex_of(expression: sp.Expr) -> str:
+    """LaTeX of an expression with the project's symbol names (``\\|\\mu\\|``, ``\\operatorname{Tr}``...)."""
+    return sp.latex(expression, symbol_names=_LATEX_NAMES)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One encoded formula: a quantity (``expr``) or a condition (``lhs relation rhs``).
+
+    Attributes
+    ----------
+    name : str
+        Registry key.
+    description : str
+        One line, in words.
+    provenance : str
+        One of `PROVENANCES` (THEORY.md §0).
+    section : str
+        The THEORY.md section, e.g. ``"§4"``.
+    expr : sympy.Expr or None
+        The quantity (for conditions, None).
+    lhs, rhs : sympy.Expr or None
+        Both sides of a condition (None for quantities).
+    relation : str or None
+        ``">="``, ``">"``, ``"<="`` or ``"<"`` (conditions only).
+    atoms : tuple of (lhs, rhs) pairs
+        The conjunction of atomic relations the condition is (one pair when there is no max).
+    constant : sympy.Symbol or None
+        The universal constant the condition carries, always as a positive factor of the side that
+        must be the smaller one, so that the condition holds exactly for constant values up to a
+        critical value (the "largest constant for which it still holds").
+    """
+
+    name: str
+    description: str
+    provenance: str
+    section: str
+    expr: sp.Expr | None = None
+    lhs: sp.Expr | None = None
+    rhs: sp.Expr | None = None
+    relation: str | None = None
+    atoms: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    constant: sp.Symbol | None = None
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.provenance not in PROVENANCES:
+            raise ValueError(f"unknown provenance {self.provenance!r}")
+        if (self.expr is None) == (self.lhs is None):
+            raise ValueError("a statement is either a quantity (expr) or a condition (lhs, rhs)")
+        if self.lhs is not None and self.relation not in RELATIONS:
+            raise ValueError(f"unknown relation {self.relation!r}")
+
+    @property
+    def is_condition(self) -> bool:
+        return self.lhs is not None
+
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        """Free symbols, sorted by name: the keys `evaluate` needs."""
+        if self.is_condition:
+            return _sorted_symbols(self.lhs, self.rhs)
+        return _sorted_symbols(self.expr)
+
+    def latex(self) -> str:
+        """LaTeX of the statement, generated from the same expression that is evaluated."""
+        if not self.is_condition:
+            return latex_of(self.expr)
+        relation = {">=": r"\ge", ">": ">", "<=": r"\le", "<": "<"}[self.relation]
+        return f"{latex_of(self.lhs)} {relation} {latex_of(self.rhs)}"
+
+    def _functions(self, module: str):
+        key = module
+        if key not in self._cache:
+            args = self.symbols
+            modules = ["scipy", "numpy"] if module == "numpy" else ["mpmath"]
+            parts = (self.lhs, self.rhs) if self.is_condition else (self.expr,)
+            self._cache[key] = (args, tuple(sp.lambdify(args, p, modules=modules) for p in parts))
+        return self._cache[key]
+
+    def _arguments(self, args: tuple[sp.Symbol, ...], values: Mapping[str, float]) -> list:
+        missing = [s.name for s in args if s.name not in values]
+        if missing:
+            raise KeyError(f"statement {self.name!r} needs values for {', '.join(missing)}")
+        return [values[s.name] for s in args]
+
+    def evaluate(self, values: Mapping[str, float]) -> float | tuple[float, float]:
+        """The quantity (or the pair ``(lhs, rhs)``) in float64, with the mpmath fallback.
+
+        The float64 function is tried first; when any part is not finite the 50-digit mpmath
+        function is used instead and its result rounded to float64 (the logarithms encoded here
+        stay finite even where the probabilities they stand for underflow).
+        """
+        args, functions = self._functions("numpy")
+        arguments = self._arguments(args, values)
+        with np.errstate(all="ignore"):
+            parts = tuple(float(f(*arguments)) for f in functions)
+        if not all(math.isfinite(p) for p in parts):
+            parts = tuple(float(p) for p in self.evaluate_mp(values))
+        return parts if self.is_condition else parts[0]
+
+    def evaluate_mp(self, values: Mapping[str, float], digits: int = MPMATH_DIGITS) -> tuple:
+        """The parts (``(expr,)`` or ``(lhs, rhs)``) as mpmath numbers at ``digits`` digits."""
+        args, functions = self._functions("mpmath")
+        with mpmath.workdps(digits):
+            arguments = [mpmath.mpf(v) for v in self._arguments(args, values)]
+            return tuple(+f(*arguments) for f in functions)
+
+    def holds(self, values: Mapping[str, float]) -> bool:
+        """Whether the condition holds at ``values`` (float64 comparison)."""
+        lhs, rhs = self.evaluate(values)
+        return compare(lhs, rhs, self.relation)
+
+
+def compare(lhs: float, rhs: float, relation: str) -> bool:
+    """``lhs relation rhs`` for a relation in `RELATIONS`."""
+    return {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs}[relation]
+
+
+def _condition(name, description, provenance, section, atoms, relation, constant=None):
+    lhs_parts = [a[0] for a in atoms]
+    rhs_parts = [a[1] for a in atoms]
+    if len(set(lhs_parts)) == 1:
+        lhs, rhs = lhs_parts[0], (sp.Max(*rhs_parts) if relation in (">=", ">") else sp.Min(*rhs_parts))
+    else:
+        if len(set(rhs_parts)) != 1:
+            raise ValueError("atoms must share one side")
+        rhs = rhs_parts[0]
+        lhs = sp.Max(*lhs_parts) if relation in ("<", "<=") else sp.Min(*lhs_parts)
+    return Statement(name, description, provenance, section, lhs=lhs, rhs=rhs, relation=relation,
+                     atoms=tuple(atoms), constant=constant)
+
+
+def _quantity(name, description, provenance, section, expr):
+    return Statement(name, description, provenance, section, expr=expr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rates (THEORY.md §4, §6)
+
+PSI = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2)
+PSI_ALT = n * mu_norm**4 / (n * mu_norm**2 * sigma_op + sigma_op * tr_sigma)
+PSI_CAO_GU_BELKIN = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2 + n * sigma_op**2)
+REGIME = n * mu_sigma_mu / tr_sigma2
+REGIME_ALT = n * mu_norm**2 / tr_sigma
+# ``x~_i`` of THEORY §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
+LIFT_FACTOR = sp.Max(m_pos + (m - m_pos) * gamma**2, (m - m_pos) + m_pos * gamma**2) / m
+
+
+def _log_gaussian_tail(x: sp.Expr) -> sp.Expr:
+    """log Phi(-x) = log(erfc(x / sqrt 2) / 2) (EXACT); the mpmath fallback keeps it finite."""
+    return sp.log(sp.erfc(x / sp.sqrt(2)) / 2)
+
+
+_STATEMENTS: list[Statement] = [
+    _quantity("psi", "rate exponent psi of Theorem 5.1", "RECONSTRUCTED", "§4", PSI),
+    _quantity("psi_alt", "candidate exponent with ||Sigma|| and Tr Sigma (reviewer's reading)",
+              "RECONSTRUCTED", "§4", PSI_ALT),
+    _quantity("psi_cao_gu_belkin", "Cao-Gu-Belkin exponent (recalled, not read)", "PRIOR", "§6",
+              PSI_CAO_GU_BELKIN),
+    _quantity("regime_indicator", "r = n mu^T Sigma mu / Tr Sigma^2 (weak r < 1, strong r > 1)",
+              "RECONSTRUCTED", "§4", REGIME),
+    _quantity("regime_indicator_alt", "r_alt = n ||mu||^2 / Tr Sigma (boundary of psi_alt)",
+              "RECONSTRUCTED", "§4", REGIME_ALT),
+    _quantity("log_upper_5_1", "log of the upper bound C_u exp(-c_u psi) of Theorem 5.1",
+              "RECONSTRUCTED", "§4", sp.log(C_u) - c_u * PSI),
+    _quantity("log_lower_5_1", "log of the lower bound c_l exp(-C_l psi) of Theorem 5.1 (Gaussian)",
+              "RECONSTRUCTED", "§4", sp.log(c_l) - C_l * PSI),
+    _quantity("log_prediction_5_1", "log Phi(-sqrt psi), the calibrated point prediction",
+              "RECONSTRUCTED", "§4", _log_gaussian_tail(sp.sqrt(PSI))),
+    _quantity("log_upper_6_2", "log of C_sG exp(-c_sG psi / sigma_psi^2) (sub-Gaussian)",
+              "RECONSTRUCTED", "§5", sp.log(C_sg) - c_sg * PSI / proxy),
+    _quantity("log_upper_6_3", "log of C_K psi^(-q/2) (polynomial tails, E|xi|^q <= K)",
+              "RECONSTRUCTED", "§5", sp.log(C_K) - moment_order / 2 * sp.log(PSI)),
+    _quantity("log_bayes_order", "log of C_B exp(-c_B ||mu||^2): Bayes-order error (strong, isotropic)",
+              "RECONSTRUCTED", "§5", sp.log(C_B) - c_B * mu_norm**2),
+    _quantity("log_chatterji_long", "log of p + exp(-c ||mu||^4 / d) (isotropic)", "PRIOR", "§6",
+              sp.log(flip + sp.exp(-c_CL * mu_norm**4 / d))),
+    _quantity("log_cao_gu_belkin", "log of exp(-C n||mu||^4 / (n mu'Sigma mu + ||Sigma||_F^2 + "
+              "n ||Sigma||^2))", "PRIOR", "§6", -C_CGB * PSI_CAO_GU_BELKIN),
+    _quantity("log_frei", "log of p + exp(-n ||mu||^4 / (C d))", "PRIOR", "§6",
+              sp.log(flip + sp.exp(-n * mu_norm**4 / (C_F * d)))),
+    # --- Theorem 4.8, typical-case versions on the parameters (§3)
+    _condition("case1_typical", "Case 1 typical: ||mu||^2 >= C sqrt(Tr Sigma^2 log n)",
+               "RECONSTRUCTED", "§3", [(mu_norm**2, C_1 * sp.sqrt(tr_sigma2 * sp.log(n)))], ">=", C_1),
+    _condition("case2_typical", "Case 2 typical: Tr Sigma >= C max(n||mu||^2, n sqrt(Tr Sigma^2 log n))",
+               "RECONSTRUCTED", "§3",
+               [(tr_sigma, C_2 * n * mu_norm**2), (tr_sigma, C_2 * n * sp.sqrt(tr_sigma2 * sp.log(n)))],
+               ">=", C_2),
+    _condition("small_init_typical", "small initialisation, typical: C omega sqrt(2 log(2nm)) "
+               "sqrt(||mu||^2 + Tr Sigma) < eta gamma (||mu||^2 + Tr Sigma) / (n sqrt m)",
+               "RECONSTRUCTED", "§3",
+               [(C_init * omega * sp.sqrt(2 * sp.log(2 * n * m)) * sp.sqrt(mu_norm**2 + tr_sigma),
+                 eta * gamma * (mu_norm**2 + tr_sigma) / (n * sp.sqrt(m)))], "<", C_init),
+    _condition("step_size_typical", "step size, typical (L(W(1)) <= 1): eta max_i ||x~_i||^2 < 1",
+               "RECONSTRUCTED", "§3", [(eta * LIFT_FACTOR * (mu_norm**2 + tr_sigma), sp.Integer(1))],
+               "<"),
+    # --- Theorem 4.8 on the drawn sample (§3)
+    _condition("case1_sample", "Case 1: min_{i,k} y_i y_k <x_i, x_k> >= 0", "EXACT", "§3",
+               [(min_corr, sp.Integer(0))], ">="),
+    _condition("case2_sample", "Case 2: ||x_i||^2 >= C n max_{k != i} |<x_i, x_k>| for all i",
+               "RECONSTRUCTED", "§3", [(orth_ratio, C_2 * n)], ">=", C_2),
+    _condition("case2_first_step", "Case 2, first step: gamma min ||x_i||^2 > (n-1) rho max |K_ik|",
+               "DERIVED", "§3", [(gamma * norm_sq_min, (n - 1) * rho * off_max)], ">"),
+    _condition("small_init_sample", "small initialisation: max |<x_k, w_j(0)>| < eta/(n sqrt m) S_min",
+               "DERIVED", "§3", [(init_max, eta / (n * sp.sqrt(m)) * step_min)], "<"),
+    _condition("step_one_exact", "step one: min_{k,j} s_j y_k <x_k, w_j(1)> > 0", "EXACT", "§3",
+               [(step_one_min, sp.Integer(0))], ">"),
+    _condition("step_size_sample", "step size: eta L(W(1)) max_i ||x~_i||^2 < 1", "DERIVED", "§3",
+               [(eta * loss_1 * lift_radius_sq, sp.Integer(1))], "<"),
+    _condition("step_size_theory", "step size as THEORY §3 states it: eta L(W(1)) lambda_max(Q) < 2 "
+               "(proof incomplete, docs/theory.md)", "DERIVED", "§3",
+               [(eta * loss_1 * lift_lambda_max, sp.Integer(2))], "<"),
+    # --- Assumption 6.1 and PRIOR conditions (§5, §6)
+    _condition("assumption_6_1", "Assumption 6.1 (Sigma = I): d >= C max(n ||mu||^2, n^2)", "PAPER",
+               "§5", [(d, C_61 * n * mu_norm**2), (d, C_61 * n**2)], ">=", C_61),
+    _condition("cao_gu_belkin_condition", "Tr Sigma >= C max(n^(3/2) ||Sigma||, n ||Sigma||_F "
+               "sqrt(log(n/delta)), n ||mu||^2)", "PRIOR", "§6",
+               [(tr_sigma, C_CGB * n**sp.Rational(3, 2) * sigma_op),
+                (tr_sigma, C_CGB * n * sp.sqrt(tr_sigma2) * sp.sqrt(sp.log(n / delta))),
+                (tr_sigma, C_CGB * n * mu_norm**2)], ">=", C_CGB),
+    _condition("frei_dimension", "d >= C max(n ||mu||^2, n^2 log(n/delta))", "PRIOR", "§6",
+               [(d, C_F * n * mu_norm**2), (d, C_F * n**2 * sp.log(n / delta))], ">=", C_F),
+    _condition("frei_signal", "||mu||^2 >= C log(n/delta)", "PRIOR", "§6",
+               [(mu_norm**2, C_F * sp.log(n / delta))], ">=", C_F),
+]
+
+STATEMENTS: dict[str, Statement] = {s.name: s for s in _STATEMENTS}
+
+
+def statement(name: str) -> Statement:
+    """The registered statement called ``name`` (KeyError listing the valid names otherwise)."""
+    try:
+        return STATEMENTS[name]
+    except KeyError:
+        raise KeyError(f"no statement {name!r}; known: {', '.join(sorted(STATEMENTS))}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def critical_constant_expression(name: str) -> sp.Expr:
+    """The value of the condition's constant at which it becomes an equality, as an expression.
+
+    Every constant enters as a positive factor of the side that must be the smaller one, so the
+    condition holds exactly for constants below this value (for a max of several atoms, the
+    smallest of their critical values).
+    """
+    s = statement(name)
+    if s.constant is None:
+        raise ValueError(f"statement {name!r} carries no universal constant")
+    values = []
+    for lhs, rhs in s.atoms:
+        solutions = sp.solve(sp.Eq(lhs, rhs), s.constant)
+        if len(solutions) != 1:
+            raise ValueError(f"constant of {name!r} is not determined by one atom: {solutions}")
+        values.append(solutions[0])
+    return sp.Min(*values) if len(values) > 1 else values[0]
+
+
+def critical_constant(name: str, values: Mapping[str, float]) -> float:
+    """Numeric `critical_constant_expression` at ``values`` (float64)."""
+    expression = critical_constant_expression(name)
+    args = _sorted_symbols(expression)
+    function = _critical_function(name)
+    return float(function(*[values[s.name] for s in args]))
+
+
+@functools.lru_cache(maxsize=None)
+def _critical_function(name: str):
+    expression = critical_constant_expression(name)
+    return sp.lambdify(_sorted_symbols(expression), expression, modules=["numpy"])

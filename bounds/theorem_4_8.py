@@ -1,0 +1,271 @@
+"""Theorem 4.8 — directional convergence of gradient descent (THEORY.md §3).
+
+Conclusion (PAPER): after the first step every neuron is correctly activated,
+:math:`a_j y_i \\langle x_i, w_j(1)\\rangle > 0`; the pattern persists, the network is a linear
+classifier of the lifted points :math:`\\tilde x_i` (§2.1), and :math:`W(t)/\\|W(t)\\|_F` converges to
+the lifted hard-margin direction :math:`\\hat W/\\|\\hat W\\|_F` (§2.2); the decision boundary is
+linear for balanced neurons (§2.3).
+
+Hypotheses, each a `bounds.contract.HypothesisResult`:
+
+- **H0** (PAPER): :math:`0<\\gamma<1`; :math:`a_j = \\pm 1/\\sqrt m` fixed; labels from the mixture
+  (no label noise); plain gradient descent on the exponential loss.
+- **Case 1** (EXACT on the sample): :math:`\\min_{i,k} y_i y_k\\langle x_i, x_k\\rangle \\ge 0`. Typical
+  case (RECONSTRUCTED): :math:`\\|\\mu\\|^2 \\ge C_1\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n}`
+  (THEORY's :math:`\\sqrt{d\\log n}` with :math:`\\operatorname{Tr}\\Sigma^2` for ``d``).
+- **Case 2** (RECONSTRUCTED, constant :math:`C_2`): :math:`\\|x_i\\|^2 \\ge C_2\\, n
+  \\max_{k\\ne i}|\\langle x_i, x_k\\rangle|` for all i. Typical case:
+  :math:`\\operatorname{Tr}\\Sigma \\ge C_2\\max(n\\|\\mu\\|^2, n\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n})`
+  (for :math:`\\Sigma=I`: :math:`d \\ge \\max(C_2 n\\|\\mu\\|^2, C_2^2 n^2\\log n)`). DERIVED
+  first-step version (informational): :math:`\\gamma\\min_i\\|x_i\\|^2 > (n-1)\\rho\\max_{i\\ne k}|K_{ik}|`,
+  :math:`\\rho = \\max_i\\ell_i(0)/\\min_i\\ell_i(0)`.
+- **Small initialisation**: EXACT step-one criterion on the draw (the verdict row),
+
+  .. math:: s_j y_k\\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0)
+            + \\frac{\\eta}{n}|a_j|\\sum_i \\ell_i(0)\\,\\phi'(H_{ij}(0))\\, y_i y_k K_{ki} > 0
+            \\quad\\forall k, j;
+
+  DERIVED sufficient condition (informational), valid in both cases:
+  :math:`\\max_{k,j}|H_{kj}(0)| < \\frac{\\eta}{n\\sqrt m} S_{\\min}` with
+  :math:`S_{\\min} = \\min_k\\big(\\gamma\\ell_k(0)\\|x_k\\|^2 - \\sum_{i\\ne k}\\ell_i(0)
+  (y_iy_kK_{ki})_-\\big)`; in Case 1 the negative parts vanish and this is THEORY's
+  :math:`(\\eta\\gamma/(n\\sqrt m))\\min_k\\ell_k(0)\\|x_k\\|^2`. Typical case (RECONSTRUCTED):
+  :math:`C\\,\\omega\\sqrt{2\\log(2nm)}\\sqrt{\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma} <
+  \\eta\\gamma(\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma)/(n\\sqrt m)`.
+- **Step size** (DERIVED, corrected; docs/theory.md): monotone decrease of the lifted loss from
+  step 1 on if :math:`\\eta\\,L(W(1))\\max_i\\|\\tilde x_i\\|^2 < 1`. In Case 1 monotone decrease holds
+  for every step size (EXACT: every increment of every margin is :math:`\\ge 0`), so the step-size
+  requirement is met by Case 1 or by this condition. Typical case: :math:`L(W(1))\\le 1` and
+  :math:`\\|x_i\\|^2\\approx\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, evaluate, flag,
+                             from_statement)
+from bounds.rates import parameter_values
+from theorybench.config import Config
+
+SECTION = "§3"
+# |a_j| sqrt(m) is 1 up to the rounding of 1/sqrt(m) and of the product (two roundings, < 3e-16
+# relative); 1e-12 accepts every a built as +-1/sqrt(m) in float64 and rejects any real deviation.
+SECOND_LAYER_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class StepOne:
+    """EXACT quantities of the first gradient step on a sample (THEORY §2.5, §3).
+
+    Attributes
+    ----------
+    gram : (n, n) array
+        :math:`K = XX^\\top`.
+    log_losses : (n,) array
+        :math:`\\log\\ell_i(0) = -y_i f(x_i; W(0))`.
+    preactivations : (n, m) array
+        :math:`H(0) = XW(0)^\\top`.
+    activation_margins : (n, m) array
+        :math:`s_j y_k\\langle x_k, w_j(1)\\rangle` divided by :math:`\\max_i\\ell_i(0)` (a positive
+        factor, so signs are exact and nothing overflows).
+    log_scale : float
+        :math:`\\log\\max_i\\ell_i(0)`, the factor removed from ``activation_margins``.
+    log_loss_1 : float
+        :math:`\\log L(W(1))`.
+    lifted_gram : (n, n) array
+        :math:`Q_{ik} = y_iy_kK_{ik}\\sum_j a_j^2c_{ij}c_{kj} = \\langle\\tilde x_i,\\tilde x_k\\rangle`.
+    step_min : float
+        :math:`S_{\\min}` of the DERIVED small-initialisation condition.
+    """
+
+    gram: np.ndarray
+    log_losses: np.ndarray
+    preactivations: np.ndarray
+    activation_margins: np.ndarray
+    log_scale: float
+    log_loss_1: float
+    lifted_gram: np.ndarray
+    step_min: float
+
+
+def _phi(u: np.ndarray, gamma: float) -> np.ndarray:
+    return np.where(u > 0, u, gamma * u)
+
+
+def step_one(sample: Sample) -> StepOne:
+    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, THEORY §2.5).
+
+    :math:`D_{ij} = \\ell_i y_i a_j \\phi'(H_{ij}(0))`. Losses are handled relative to their maximum
+    (THEORY §2.6): ``exp(log l - max log l)`` never overflows.
+    """
+    X, y, W0, a, gamma, eta = sample.X, sample.y, sample.W0, sample.a, sample.gamma, sample.eta
+    n = X.shape[0]
+    K = X @ X.T
+    H0 = X @ W0.T
+    log_losses = -y * (_phi(H0, gamma) @ a)
+    top = float(log_losses.max())
+    relative = np.exp(log_losses - top)
+    slopes = np.where(H0 > 0, 1.0, gamma)
+    s = np.sign(a)
+    D_relative = (relative * y)[:, None] * a[None, :] * slopes
+    step_relative = (eta / n) * (K @ D_relative)
+    # s_j y_k H_kj(1) / max l = s_j y_k (H_kj(0) e^{-top} + step_relative): a positive rescaling.
+    margins = (y[:, None] * s[None, :]) * (H0 * np.exp(-top) + step_relative)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Finite whenever the initial losses are (top < 709); an overflow shows as inf, never hidden.
+        H1 = H0 + np.exp(top) * step_relative
+        f1 = _phi(H1, gamma) @ a
+    log_loss_1 = float(logsumexp(-y * f1) - math.log(n))
+    c = np.where(y[:, None] == s[None, :], 1.0, gamma)
+    lifted = (np.outer(y, y) * K) * ((c * a**2) @ c.T)
+    correlation = np.outer(y, y) * K
+    negative = np.minimum(correlation, 0.0)
+    np.fill_diagonal(negative, 0.0)
+    step_terms = gamma * relative * np.diag(K) + negative @ relative
+    smallest = float(step_terms.min())
+    with np.errstate(over="ignore"):
+        # 0 * inf would be nan: a zero relative term stays zero at any loss scale.
+        step_min = 0.0 if smallest == 0.0 else float(smallest * np.exp(top))
+    return StepOne(K, log_losses, H0, margins, top, log_loss_1, lifted, step_min)
+
+
+def sample_statistics(sample: Sample) -> dict[str, float]:
+    """Values of the sample symbols of `bounds.symbolic` (EXACT functions of the draw, §3)."""
+    one = step_one(sample)
+    K, y = one.gram, sample.y
+    n = K.shape[0]
+    off = np.abs(K - np.diag(np.diag(K)))
+    off_diagonal = off[~np.eye(n, dtype=bool)].reshape(n, n - 1)
+    with np.errstate(divide="ignore"):
+        ratios = np.diag(K) / off_diagonal.max(axis=1)
+    # A large initialisation can push a loss past exp(709): rho and L(W(1)) then read inf, which
+    # the conditions below report as failing, rather than raising.
+    with np.errstate(over="ignore"):
+        rho = float(np.exp(one.log_losses.max() - one.log_losses.min()))
+        loss_1 = float(np.exp(one.log_loss_1))
+        step_one_min = float(one.activation_margins.min() * np.exp(one.log_scale))
+    return {
+        "min_corr": float((np.outer(y, y) * K).min()),
+        "orth_ratio": float(ratios.min()),
+        "norm_sq_min": float(np.diag(K).min()),
+        "off_max": float(off_diagonal.max()),
+        "rho": rho,
+        "init_max": float(np.abs(one.preactivations).max()),
+        "step_min": one.step_min,
+        "step_one_min": step_one_min,
+        "loss_1": loss_1,
+        "lift_radius_sq": float(np.diag(one.lifted_gram).max()),
+        "lift_lambda_max": float(np.linalg.eigvalsh(one.lifted_gram)[-1]),
+        "step_one_failures": float(np.count_nonzero(one.activation_margins <= 0)),
+        "step_one_pairs": float(one.activation_margins.size),
+        "negative_pairs": float(np.count_nonzero(np.outer(y, y) * K < 0)),
+        "log_loss_1": one.log_loss_1,
+    }
+
+
+class Theorem48(Theorem):
+    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), THEORY §3.
+
+    Constants: ``C_1`` (typical Case 1), ``C_2`` (Case 2), ``C_init`` (typical small init).
+    """
+
+    key = "4.8"
+    title = "Theorem 4.8 (directional convergence)"
+    section = SECTION
+    provenance = "PAPER"
+    requirements = (("h0",), ("case1", "case2"), ("init",), ("case1", "step"))
+    default_constants = {"C_1": 1.0, "C_2": 1.0, "C_init": 1.0}
+
+    def _h0(self, config: Config, sample: Sample | None) -> list[HypothesisResult]:
+        common = dict(provenance="PAPER", section=SECTION, depends_on_sample=False,
+                      evaluated_on="parameters")
+        training = config.training
+        plain = training.loss == "exponential" and not training.normalized
+        gamma = config.network.gamma if sample is None else sample.gamma
+        rows = [
+            flag("h0", "H0: 0 < gamma < 1", 0 < gamma < 1, f"gamma = {gamma:g}", **common),
+            flag("h0", "H0: labels from the mixture", config.data.label_flip == 0,
+                 f"label-flip rate {config.data.label_flip:g} (label noise is BEYOND, §8)", **common),
+            flag("h0", "H0: plain GD on the exponential loss", plain,
+                 f"loss {training.loss!r}, normalized = {training.normalized} (others are BEYOND)",
+                 **common),
+        ]
+        a = config.network.second_layer() if sample is None else sample.a
+        deviation = float(np.abs(np.abs(a) * math.sqrt(a.size) - 1.0).max())
+        rows.append(evaluate("h0", "H0: a_j = +-1/sqrt(m)", deviation, SECOND_LAYER_TOLERANCE, "<=",
+                             detail="max | |a_j| sqrt(m) - 1 |", **common))
+        return rows
+
+    def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
+        values = {**parameter_values(config), **self.constants}
+        rows = self._h0(config, sample)
+        if sample is None:
+            typical = dict(depends_on_sample=True, evaluated_on="typical case")
+            rows += [
+                from_statement("case1", "Case 1: positive correlation", "case1_typical", values, **typical),
+                from_statement("case2", "Case 2: near orthogonality", "case2_typical", values, **typical),
+                from_statement("init", "small initialisation", "small_init_typical", values, **typical),
+                from_statement("step", "step size", "step_size_typical", values,
+                               detail="assumes L(W(1)) <= 1", **typical),
+            ]
+            return rows
+        values.update(sample_statistics(sample))
+        values.update(gamma=sample.gamma, eta=sample.eta, n=float(sample.X.shape[0]),
+                      m=float(sample.a.size))
+        on_sample = dict(depends_on_sample=True, evaluated_on="sample")
+        failures = f"{values['step_one_failures']:.0f} of {values['step_one_pairs']:.0f} (k, j) pairs fail"
+        rows += [
+            from_statement("case1", "Case 1: positive correlation", "case1_sample", values,
+                           log_scale=False, detail=f"{values['negative_pairs']:.0f} negative pairs",
+                           **on_sample),
+            from_statement("case2", "Case 2: near orthogonality", "case2_sample", values, **on_sample),
+            from_statement("case2_first_step", "Case 2, first step (rho)", "case2_first_step", values,
+                           verdict=False, **on_sample),
+            from_statement("init", "small initialisation: step-one criterion", "step_one_exact",
+                           values, log_scale=False, detail=failures, **on_sample),
+            self._small_init_sufficient(values, on_sample),
+            from_statement("step", "step size", "step_size_sample", values, **on_sample),
+            from_statement("step_theory", "step size, THEORY §3 form", "step_size_theory", values,
+                           verdict=False, **on_sample),
+        ]
+        return rows
+
+    @staticmethod
+    def _small_init_sufficient(values: dict, on_sample: dict) -> HypothesisResult:
+        if values["step_min"] <= 0:
+            # S_min <= 0: the derived bound cannot be met by any initialisation (no log scale).
+            return from_statement("init_sufficient", "small initialisation (sufficient)",
+                                  "small_init_sample", values, log_scale=False, verdict=False,
+                                  detail="S_min <= 0: the sufficient condition is void", **on_sample)
+        return from_statement("init_sufficient", "small initialisation (sufficient)",
+                              "small_init_sample", values, verdict=False, **on_sample)
+
+    def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
+        out = [
+            Conclusion("pattern", "after step 1 every neuron is correctly activated and the "
+                       "pattern persists", "PAPER", SECTION),
+            Conclusion("direction", "W(t)/||W(t)|| converges to the lifted hard-margin direction "
+                       "W_hat/||W_hat|| of §2.2 (rate O(1/log t))", "PAPER", SECTION),
+            Conclusion("boundary", "the limit decision boundary is linear, sign <w_bar, x>"
+                       + ("" if config.network.balanced else " (not exactly: neurons unbalanced)"),
+                       "EXACT" if config.network.balanced else "PAPER", "§2.3"),
+        ]
+        if sample is not None:
+            stats = sample_statistics(sample)
+            fraction = 1.0 - stats["step_one_failures"] / stats["step_one_pairs"]
+            out.append(Conclusion("step-one pattern", "fraction of (k, j) correctly activated after "
+                                  "step 1 on this draw", "EXACT", SECTION, value=fraction))
+            out.append(Conclusion("log L(W(1))", "log of the training loss after step 1", "EXACT",
+                                  "§2.6", value=stats["log_loss_1"]))
+        return out
+
+
+def correct_activation_after_one_step(sample: Sample) -> np.ndarray:
+    """Boolean (n, m): neuron j correctly activated on sample k after one step (EXACT, §3)."""
+    return step_one(sample).activation_margins > 0
+

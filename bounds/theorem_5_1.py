@@ -1,0 +1,163 @@
+"""Theorem 5.1 — test error of the limit direction for Gaussian mixtures (THEORY.md §4).
+
+PAPER: a closed-form bound on the test error of the limit direction with a phase transition between
+a weak- and a strong-signal regime, and matching upper and lower bounds for Gaussian mixtures.
+RECONSTRUCTED form (constants ``C_u, c_u, c_l, C_l``, default 1):
+
+.. math::
+    c_l\\, e^{-C_l\\psi} \\;\\le\\; \\mathrm{err}(\\bar w) \\;\\le\\; C_u\\, e^{-c_u\\psi},\\qquad
+    \\psi = \\frac{n\\|\\mu\\|^4}{n\\,\\mu^\\top\\Sigma\\mu + \\operatorname{Tr}\\Sigma^2},\\qquad
+    r = \\frac{n\\,\\mu^\\top\\Sigma\\mu}{\\operatorname{Tr}\\Sigma^2},
+
+weak regime :math:`r < 1` (:math:`\\psi \\asymp n\\|\\mu\\|^4/\\operatorname{Tr}\\Sigma^2`), strong
+regime :math:`r \\ge 1` (:math:`\\psi \\asymp \\|\\mu\\|^4/\\mu^\\top\\Sigma\\mu`), and the calibrated
+point prediction :math:`\\Phi(-\\sqrt\\psi)` (RECONSTRUCTED, §4). For consistent constants
+(:math:`c_l \\le C_u`, :math:`c_u \\le C_l`) the lower bound never exceeds the upper one. The
+Bayes error :math:`\\Phi(-\\sqrt{\\mu^\\top\\Sigma^{+}\\mu})` is EXACT (§2.4).
+
+Hypotheses: Gaussian noise (PAPER), balanced neurons (EXACT requirement of the linear boundary,
+§2.3), no label noise, and the data condition of Theorem 4.8 (Case 1 or Case 2), under which the
+limit direction is the lifted hard-margin direction. The initialisation and step-size conditions of
+Theorem 4.8 concern whether gradient descent *reaches* that direction, not its error, and are not
+required here (the verifier evaluates the limit direction exactly).
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy.special import log_ndtr
+
+from bounds import symbolic
+from bounds.error_functionals import log_gaussian_error
+from bounds.limit_direction import limit_direction
+from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, flag,
+                             requirement_verdict)
+from bounds.rates import CANDIDATE_EXPONENTS, parameter_values, regime
+from bounds.theorem_4_8 import Theorem48
+from bounds.thresholds import benign_boundary_signal, phase_boundary_signal
+from theorybench.config import Config
+from theorybench.covariance import covariance_apply
+
+SECTION = "§4"
+
+
+def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section: str,
+                               direction: Theorem | None = None) -> list[HypothesisResult]:
+    """Rows shared by the error theorems: balanced neurons, no label noise, Theorem 4.8 applies."""
+    common = dict(section=section, depends_on_sample=False, evaluated_on="parameters")
+    network = config.network
+    rows = [
+        flag("balanced", "balanced neurons (linear boundary, §2.3)", network.balanced,
+             f"m_+ = {network.positive_neurons}, m_- = {network.m - network.positive_neurons}",
+             provenance="EXACT", **common),
+        flag("no_label_noise", "labels from the mixture", config.data.label_flip == 0,
+             f"label-flip rate {config.data.label_flip:g} (label noise is BEYOND, §8)",
+             provenance="PAPER", **common),
+    ]
+    theorem = direction or Theorem48()
+    ok, reason = requirement_verdict(theorem.hypotheses(config, sample), (("case1", "case2"),))
+    rows.append(flag("limit", "data condition of Theorem 4.8 (Case 1 or Case 2)", ok,
+                     "Case 1 or Case 2 of Theorem 4.8 holds" if ok else
+                     "neither Case 1 nor Case 2 of Theorem 4.8 holds (see its rows)",
+                     provenance="PAPER", section="§3", depends_on_sample=True,
+                     evaluated_on="typical case" if sample is None else "sample"))
+    return rows
+
+
+def log_bayes_error(values: dict) -> float:
+    """log Phi(-sqrt(mu^T Sigma^+ mu)), EXACT for Gaussian noise (§2.4); -inf when mu is outside
+    range(Sigma) (perfect separation)."""
+    mahalanobis = values["mahalanobis_sq"]
+    return -math.inf if math.isinf(mahalanobis) else float(log_ndtr(-math.sqrt(mahalanobis)))
+
+
+def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
+    """psi, every candidate exponent, the regime indicator, the regime, and the ||mu|| of the phase
+    boundary (r = 1) and of the benign boundary (psi = 1), solved with sympy (RECONSTRUCTED, §4)."""
+    out = []
+    for name, (exponent, _) in CANDIDATE_EXPONENTS.items():
+        s = symbolic.statement(exponent)
+        out.append(Conclusion(name, s.description, s.provenance, s.section,
+                              value=float(s.evaluate(values)), symbol=exponent))
+    r = float(symbolic.statement("regime_indicator").evaluate(values))
+    out.append(Conclusion("r", "regime indicator n mu'Sigma mu / Tr Sigma^2", "RECONSTRUCTED",
+                          section, value=r, symbol="regime_indicator"))
+    out.append(Conclusion("regime", f"{regime(r)} signal (knee at r = 1)", "RECONSTRUCTED", section,
+                          value=regime(r)))
+    if values["mu_norm"] > 0:
+        # The boundaries hold the direction of mu fixed, which needs a direction (||mu|| > 0).
+        knee = phase_boundary_signal(values)
+        benign = benign_boundary_signal(values)
+        out.append(Conclusion("knee signal", "||mu|| at r = 1, the phase boundary (direction of mu "
+                              f"fixed): mu_norm = {knee.expression}", "RECONSTRUCTED", section,
+                              value=knee.value))
+        out.append(Conclusion("benign signal", "||mu|| at psi = 1: error of order one below, decaying "
+                              "above (direction of mu fixed)", "RECONSTRUCTED", section,
+                              value=benign.value))
+    return out
+
+
+
+class Theorem51(Theorem):
+    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), THEORY §4. Constants ``C_u, c_u, c_l, C_l``."""
+
+    key = "5.1"
+    title = "Theorem 5.1 (Gaussian error of the limit direction)"
+    section = SECTION
+    provenance = "RECONSTRUCTED"
+    requirements = (("gaussian",), ("balanced",), ("no_label_noise",), ("limit",))
+    default_constants = {"C_u": 1.0, "c_u": 1.0, "c_l": 1.0, "C_l": 1.0}
+
+    def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
+        family = config.data.noise.family
+        rows = [flag("gaussian", "Gaussian noise", family == "gaussian", f"noise family {family!r}",
+                     provenance="PAPER", section=SECTION)]
+        return rows + limit_direction_hypotheses(config, sample, section=SECTION)
+
+    def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
+        values = {**parameter_values(config), **self.constants}
+        out = rate_conclusions(values, SECTION)
+        for name, symbol, words in (
+            ("upper bound", "log_upper_5_1", "err <= C_u exp(-c_u psi)"),
+            ("lower bound", "log_lower_5_1", "err >= c_l exp(-C_l psi) (Gaussian)"),
+            ("prediction", "log_prediction_5_1", "err ~ Phi(-sqrt psi) (calibrated to ~10% in the "
+                                                 "exponent, §4)"),
+        ):
+            log_value = float(symbolic.statement(symbol).evaluate(values))
+            out.append(Conclusion(name, words, "RECONSTRUCTED", SECTION, value=math.exp(log_value),
+                                  log_value=log_value, symbol=symbol))
+        log_bayes = log_bayes_error(values)
+        out.append(Conclusion("Bayes error", "Phi(-sqrt(mu' Sigma^+ mu))", "EXACT", "§2.4",
+                              value=math.exp(log_bayes), log_value=log_bayes))
+        if sample is not None:
+            out += exact_error_on_sample(config, sample, psi=out[0].value)
+        return out
+
+
+def exact_error_on_sample(config: Config, sample: Sample, *, psi: float) -> list[Conclusion]:
+    """The EXACT Gaussian test error of the limit direction of this draw (THEORY §2.2–2.4) and the
+    implied constant :math:`\\hat c = -\\log\\mathrm{err}/\\psi` of the rate statement (§7).
+
+    :math:`\\mathrm{err}(\\bar w) = \\Phi(-\\langle\\bar w,\\mu\\rangle/\\|\\Sigma^{1/2}\\bar w\\|)` with
+    :math:`\\bar w = \\sum_i\\lambda_i y_i x_i`, the boundary of the balanced network (§2.3). When
+    the limit direction is refused (not separable, pattern not self-consistent) or the neurons are
+    unbalanced, the conclusion says so instead of giving a number.
+    """
+    name, words = "exact error", "Gaussian error of the limit direction w_bar on this draw"
+    if config.data.noise.family != "gaussian" or not config.network.balanced:
+        return [Conclusion(name, words + ": not applicable (needs Gaussian noise and balanced "
+                           "neurons)", "EXACT", "§2.4")]
+    direction = limit_direction(sample.X, sample.y, sample.a, sample.gamma)
+    if direction.refusal is not None:
+        return [Conclusion(name, f"{words}: no certified limit direction ({direction.refusal})",
+                           "EXACT", "§2.2")]
+    w = direction.linear_direction
+    t = float(w @ config.data.mean_vector())
+    s = math.sqrt(max(float(covariance_apply(config.data, w[None, :])[0] @ w), 0.0))
+    log_error = log_gaussian_error(t, s)
+    out = [Conclusion(name, words, "EXACT", "§2.4", value=math.exp(log_error), log_value=log_error)]
+    if math.isfinite(log_error) and psi > 0:
+        out.append(Conclusion("implied c", "-log err(w_bar) / psi on this draw (the constant of "
+                              "exp(-c psi), §7)", "EXACT", "§7", value=-log_error / psi))
+    return out
