@@ -1,0 +1,119 @@
+"""The verifier's work unit on tiny configurations (verify/measure.py)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bounds.contract import Sample
+from bounds.theorem_4_8 import correct_activation_after_one_step
+from theorybench.config import config_from_dict
+from theorybench.sampling import sample_initialisation, sample_training_set, streams
+from theorybench.stats import clopper_pearson
+from verify.measure import measure
+
+TINY = {
+    "seed": 12345,
+    "data": {"n": 8, "d": 400, "signal": 3.0},
+    "network": {"m": 4, "init_scale": 1e-6},
+    "training": {"step_size": 0.05, "max_steps": 300, "checkpoints": 8},
+    "evaluation": {"test_points": 4000},
+}
+
+
+def tiny(**sections):
+    values = json.loads(json.dumps(TINY))
+    for section, overrides in sections.items():
+        values[section].update(overrides)
+    return config_from_dict(values)
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return measure(tiny(), "tiny", 3)
+
+
+def test_rows_have_the_contracted_shape(rows):
+    *checkpoints, final = rows
+    assert all(row["setting"] == "tiny" and row["replicate"] == 3 for row in rows)
+    assert [row["kind"] for row in checkpoints] == ["checkpoint"] * len(checkpoints)
+    steps = [row["step"] for row in checkpoints]
+    assert steps[0] == 0 and steps[1] == 1 and steps == sorted(set(steps)) and steps[-1] == final["steps_taken"]
+    assert final["kind"] == "final" and final["step"] is None
+    for key in ("log_loss", "weight_norm", "pattern_fraction", "pattern_intact", "train_error", "one_minus_cos"):
+        assert all(key in row for row in checkpoints)
+    for key in ("stop_reason", "first_pattern_break", "network_errors", "linear_errors", "disagreements",
+                "limit_disagreements", "test_points", "log_limit_error", "log_bayes_error", "log_bound_best",
+                "psi", "r", "psi/psi_alt", "psi/cao_gu_belkin", "moment_order", "ld_ok", "ld_min_margin",
+                "step1_pairs", "step1_disagreements", "applies/4.8", "applies/5.1", "hyp/4.8/case1/holds",
+                "hyp/4.8/case1/margin"):
+        assert key in final, key
+    # rows are JSON: what the runner stores is what the checks read
+    assert json.loads(json.dumps(rows)) == rows
+
+
+def test_logs_are_finite_and_probabilities(rows):
+    final = rows[-1]
+    assert final["ld_ok"]
+    for key in ("log_limit_error", "log_bayes_error", "log_bound_best"):
+        assert math.isfinite(final[key]) and final[key] <= 0.0
+    assert all(math.isfinite(row["log_loss"]) for row in rows[:-1])
+    assert 0 <= final["network_errors"] <= final["test_points"]
+
+
+def test_exact_relations_hold(rows):
+    final = rows[-1]
+    # Bayes optimality (EXACT): no classifier beats the Bayes error; 1e-12 absorbs log_ndtr rounding
+    assert final["log_limit_error"] >= final["log_bayes_error"] - 1e-12
+    # an upper bound (EXACT, §2.4) is not below the exact error; same rounding allowance
+    assert final["log_bound_best"] >= final["log_limit_error"] - 1e-12
+    # §2.3 (EXACT): the limit network's signs are those of <w_bar, x> on every test point
+    assert final["limit_disagreements"] == 0
+    # §3 (EXACT): the step-one criterion agrees with GD's first step on every decidable pair
+    assert final["step1_disagreements"] == 0 and final["step1_pairs"] == 8 * 4
+
+
+def test_monte_carlo_error_of_w_bar_matches_the_exact_error(rows):
+    final = rows[-1]
+    # a 99.9% Clopper-Pearson interval: this test fails by chance with probability <= 1e-3
+    lower, upper = clopper_pearson(final["linear_errors"], final["test_points"], 0.999)
+    assert lower <= math.exp(final["log_limit_error"]) <= upper
+
+
+def test_criterion_agrees_with_the_bounds_implementation(rows):
+    # an independent implementation (bounds.theorem_4_8) of the same EXACT criterion
+    config = tiny()
+    data_rng, init_rng, _ = streams(config.seed)
+    training_set = sample_training_set(config.data, data_rng)
+    W0 = sample_initialisation(config.network, config.data.d, init_rng)
+    sample = Sample(X=training_set.X, y=training_set.y, W0=W0, a=config.network.second_layer(),
+                    gamma=config.network.gamma, eta=config.training.step_size)
+    assert int(np.count_nonzero(correct_activation_after_one_step(sample))) == rows[-1]["step1_criterion_correct"]
+
+
+def test_measure_is_deterministic(rows):
+    again = measure(tiny(), "tiny", 3)
+    assert json.dumps(again, sort_keys=True) == json.dumps(rows, sort_keys=True)
+    other = measure(tiny().replace(seed=54321), "tiny", 3)
+    assert other[-1]["network_errors"] != rows[-1]["network_errors"] or \
+        other[-1]["log_limit_error"] != rows[-1]["log_limit_error"]
+
+
+@pytest.mark.parametrize("training", [{"loss": "logistic"}, {"normalized": True, "step_size": 0.01},
+                                      {"implementation": "weight"}])
+def test_step_one_criterion_for_every_training_mode(training):
+    # large initialisation so that some pairs are incorrectly activated and the criterion is tested
+    # on both signs
+    final = measure(tiny(training=training, network={"init_scale": 0.05}), "mode", 0)[-1]
+    assert final["step1_disagreements"] == 0
+    assert 0 < final["step1_criterion_correct"] < final["step1_pairs"]
+
+
+def test_non_gaussian_noise_has_bounds_but_no_exact_error():
+    final = measure(tiny(data={"noise": {"family": "rademacher"}}), "rademacher", 0)[-1]
+    assert final["log_limit_error"] is None and final["log_bayes_error"] is None
+    assert final["log_bound_best"] < 0 and final["bound_best"] in ("sub_gaussian", "cantelli", "fourth_moment")
+    # the conditional bound (EXACT) is not below the Monte Carlo interval (99.9%, chance <= 1e-3)
+    lower, _ = clopper_pearson(final["linear_errors"], final["test_points"], 0.999)
+    assert lower <= math.exp(final["log_bound_best"])

@@ -1,0 +1,128 @@
+"""The JSON Lines results file: atomic units, torn-line recovery, canonical order (verify.storage)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from theorybench.errors import UserInputError
+from verify.storage import ResultsFile, canonical_order, encode_row, write_json
+
+
+def unit(setting: str, replicate: int, steps: list[int | None]) -> list[dict]:
+    return [{"setting": setting, "replicate": replicate, "step": step,
+             "kind": "final" if step is None else "checkpoint", "value": 0.1 * (step or 7),
+             "unit_rows": len(steps)} for step in steps]
+
+
+def test_encode_row_is_exact_and_canonical():
+    value = 0.1 + 0.2  # not representable in short decimal: checks the shortest round trip
+    row = {"b": np.float64(value), "a": np.int64(3), "c": np.array([1.5, -2.0]), "d": -math.inf}
+    line = encode_row(row)
+    assert line == '{"a":3,"b":0.30000000000000004,"c":[1.5,-2.0],"d":-Infinity}\n'
+    back = json.loads(line)
+    assert back["b"] == value and back["d"] == -math.inf
+
+
+def test_encode_row_refuses_unknown_objects():
+    with pytest.raises(TypeError, match="object"):
+        encode_row({"x": object()})
+
+
+def test_append_and_recover_round_trip(tmp_path):
+    results = ResultsFile(tmp_path / "sub" / "rows.jsonl")
+    assert not results.has_rows()
+    results.append_unit(unit("a", 0, [0, 1, None]))
+    results.append_unit(unit("b", 0, [0, None]))
+    assert results.has_rows()
+    assert results.recover() == unit("a", 0, [0, 1, None]) + unit("b", 0, [0, None])
+
+
+def test_torn_last_line_is_discarded_and_truncated(tmp_path):
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    results.append_unit(unit("a", 0, [0, None]))
+    intact = results.path.read_bytes()
+    torn = encode_row(unit("b", 0, [0, None])[0])
+    with open(results.path, "ab") as stream:
+        stream.write(torn[: len(torn) // 2].encode())
+    assert results.recover() == unit("a", 0, [0, None])
+    assert results.path.read_bytes() == intact
+    results.append_unit(unit("b", 0, [0, None]))  # appends after a clean line end
+    assert results.recover() == unit("a", 0, [0, None]) + unit("b", 0, [0, None])
+
+
+def test_unit_torn_at_a_line_end_is_discarded(tmp_path):
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    results.append_unit(unit("a", 0, [0, None]))
+    partial = unit("b", 0, [0, 1, None])[:2]  # 2 of its 3 rows reached the disk
+    with open(results.path, "a") as stream:
+        stream.write("".join(encode_row(row) for row in partial))
+    assert results.recover() == unit("a", 0, [0, None])
+    assert len(results.path.read_text().splitlines()) == 2
+
+
+def test_corrupt_middle_line_is_an_error(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(encode_row(unit("a", 0, [None])[0]) + "not json\n" + encode_row(unit("b", 0, [None])[0]))
+    with pytest.raises(UserInputError, match="line 2"):
+        ResultsFile(path).recover()
+
+
+def test_foreign_json_is_an_error(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"x": 1}\n')
+    with pytest.raises(UserInputError, match="not a theorybench row"):
+        ResultsFile(path).recover()
+
+
+def test_duplicated_unit_is_an_error(tmp_path):
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    results.append_unit(unit("a", 0, [0, None]))
+    results.append_unit(unit("a", 0, [0, None]))
+    with pytest.raises(UserInputError, match="4 rows"):
+        results.recover()
+
+
+def test_canonical_order_follows_suite_then_replicate_then_step():
+    rows = unit("z", 1, [None, 3, 0]) + unit("a", 0, [1, None]) + unit("z", 0, [0])
+    ordered = canonical_order(rows, ["z", "a"])
+    assert [(r["setting"], r["replicate"], r["step"]) for r in ordered] == [
+        ("z", 0, 0), ("z", 1, 0), ("z", 1, 3), ("z", 1, None), ("a", 0, 1), ("a", 0, None)]
+
+
+def test_write_canonical_is_independent_of_input_order(tmp_path):
+    rows = unit("z", 1, [0, None]) + unit("a", 0, [0, 1, None]) + unit("z", 0, [0, None])
+    first, second = ResultsFile(tmp_path / "1.jsonl"), ResultsFile(tmp_path / "2.jsonl")
+    first.write_canonical(rows, ["a", "z"])
+    second.write_canonical(list(reversed(rows)), ["a", "z"])
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary left
+
+
+def test_write_json_is_readable(tmp_path):
+    write_json(tmp_path / "environment.json", {"seed": np.int64(5), "wall_time_s": 1.25})
+    assert json.loads((tmp_path / "environment.json").read_text()) == {"seed": 5, "wall_time_s": 1.25}
+
+
+def test_rewritten_file_has_ordinary_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    results.write_canonical(unit("a", 0, [None]), ["a"])
+    assert stat.S_IMODE(results.path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    with results.lock():
+        with pytest.raises(UserInputError, match="another theorybench run"):
+            with ResultsFile(tmp_path / "rows.jsonl").lock():
+                pass
+    with results.lock():  # released on exit
+        pass
+    assert [p.name for p in tmp_path.iterdir()] == []  # no lock file left behind

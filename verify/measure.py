@@ -1,0 +1,313 @@
+"""The verifier's work unit: everything measured on one (setting, replicate).
+
+`measure(config, setting, replicate)` samples the training set and the initialisation from
+``config.seed`` (`theorybench.sampling.streams`), trains the network, computes the limit direction
+of THEORY.md §2.2 with its certificate, and returns tidy rows:
+
+- one ``checkpoint`` row per training checkpoint: ``step``, ``log_loss``, ``weight_norm``,
+  ``pattern_fraction``, ``pattern_intact``, ``train_error`` and ``one_minus_cos``
+  (``1 - cos(W(t), W_hat)``, None without a certified limit direction);
+- one ``final`` row (``step = None``) with the run summary, the step-one activation criterion
+  against what gradient descent did (§3), the limit direction's certificate (§2.2), the Monte
+  Carlo test errors of the trained network and of ``sign <w_bar, x>`` on the same fresh points
+  with their agreement (§2.3), the exact Gaussian error of w_bar and the Bayes error (§2.4, logs),
+  the conditional bounds of §2.4 (logs), and the theory's quantities: psi, r, the candidate
+  exponents and every theorem's hypotheses (``hyp/<theorem>/<hypothesis>/holds`` and
+  ``.../margin``) and applicability (``applies/<theorem>``).
+
+Every probability that can be astronomically small is stored as its natural logarithm
+(``log_...``); Monte Carlo errors are stored as counts (``*_errors`` out of ``test_points``) so
+that any interval level can be formed later (`theorybench.stats.clopper_pearson`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from bounds import THEOREMS
+from bounds.contract import Sample, requirement_verdict
+from bounds.error_functionals import best_conditional_bound, log_bayes_error, log_gaussian_error
+from bounds.limit_direction import limit_direction
+from bounds.rates import (
+    CANDIDATE_EXPONENTS,
+    candidate_exponent,
+    default_moment_order,
+    parameter_values,
+    psi,
+    regime_indicator,
+)
+from theorybench.config import Config
+from theorybench.covariance import covariance_sqrt_apply
+from theorybench.network import leaky_relu, leaky_relu_derivative
+from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
+from theorybench.training import train
+from verify.checks import BORDERLINE_RELATIVE
+
+# Test points are drawn in chunks of at most this many float64 entries per array (16 MiB).
+CHUNK_ENTRIES = 2**21
+
+
+def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]]:
+    """All rows of one (setting, replicate); deterministic in ``config`` (seed included).
+
+    Parameters
+    ----------
+    config : Config
+        The setting's configuration with the unit's seed already set by the runner.
+    setting : str
+        The setting's name, copied into every row.
+    replicate : int
+        The replicate index, copied into every row.
+
+    Returns
+    -------
+    list of dict
+        Checkpoint rows by increasing step, then the final row (see the module docstring).
+    """
+    data_rng, init_rng, test_rng = streams(config.seed)
+    training_set = sample_training_set(config.data, data_rng)
+    X, y = training_set.X, training_set.y
+    a = config.network.second_layer()
+    gamma = config.network.gamma
+    W0 = sample_initialisation(config.network, config.data.d, init_rng)
+    run = train(X, y, a, W0, gamma, config.training)
+    K = X @ X.T
+
+    limit = limit_direction(X, y, a, gamma)
+    certified = limit.refusal is None and limit.certificate.ok
+    hat_norm = math.sqrt(max(float(np.sum((K @ limit.coefficients) * limit.coefficients)), 0.0)) \
+        if certified else None
+
+    head = {"setting": setting, "replicate": replicate}
+    rows = []
+    for checkpoint in run.checkpoints:
+        gap = None
+        if certified and checkpoint.weight_norm > 0:
+            cosine = run.inner_product(limit.coefficients, checkpoint.step) / (checkpoint.weight_norm * hat_norm)
+            # 1 - cos loses digits below ~1e-15 to cancellation; that is far below any tolerance used
+            gap = 1.0 - cosine
+        rows.append({**head, "step": int(checkpoint.step), "kind": "checkpoint",
+                     "log_loss": float(checkpoint.log_loss), "weight_norm": float(checkpoint.weight_norm),
+                     "pattern_fraction": float(checkpoint.pattern_fraction),
+                     "pattern_intact": bool(checkpoint.pattern_intact),
+                     "train_error": float(checkpoint.train_error), "one_minus_cos": gap})
+
+    last = run.checkpoints[-1]
+    final: dict[str, Any] = {**head, "step": None, "kind": "final",
+                             "stop_reason": run.stop_reason, "steps_taken": int(run.steps_taken),
+                             "first_pattern_break": run.first_pattern_break,
+                             "final_log_loss": float(last.log_loss), "final_train_error": float(last.train_error),
+                             "final_one_minus_cos": rows[-1]["one_minus_cos"],
+                             "label_flips": training_set.flip_count}
+    final.update(step_one_columns(config, X, y, a, W0, K, run))
+    final.update(certificate_columns(limit))
+    w_bar = np.asarray(limit.linear_direction, dtype=np.float64) if certified else None
+    W_hat = limit.weights() if certified else None
+    final.update(test_columns(config, run.final_weights(), a, w_bar, W_hat, test_rng))
+    final.update(error_columns(config, w_bar))
+    final.update(theory_columns(config, Sample(X=X, y=y, W0=W0, a=a, gamma=gamma,
+                                                eta=config.training.step_size)))
+    rows.append(final)
+    return rows
+
+
+def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray, W0: np.ndarray,
+                     K: np.ndarray, run: Any) -> dict[str, Any]:
+    """The EXACT step-one activation criterion (THEORY.md §3) against gradient descent's step 1.
+
+    .. math::
+        s_j y_k \\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0) + \\frac{\\eta}{n}\\,|a_j|
+        \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
+
+    with :math:`\\ell_i(0)` the derivative weight of the loss at the initial margin (exponential:
+    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`), divided by :math:`L(W(0))` for
+    normalised GD. Computed independently of the trainer, from ``W(0)`` and ``K`` only, and
+    compared pair by pair with the sign of :math:`s_j y_k H_{kj}(1)` of the trained run.
+    Pairs whose value is within rounding of 0 (`BORDERLINE_RELATIVE`) are counted apart.
+    """
+    step_one = next((c for c in run.checkpoints if c.step == 1), None)
+    if step_one is None:
+        return {"step1_pairs": None}
+    n = X.shape[0]
+    gamma = config.network.gamma
+    signs = np.sign(a)
+    H0 = X @ W0.T
+    margins = y * (leaky_relu(H0, gamma) @ a)
+    if config.training.loss == "exponential":
+        weights = np.exp(-margins)
+        loss = float(np.mean(weights))
+    else:
+        weights = expit(-margins)
+        loss = float(np.mean(np.logaddexp(0.0, -margins)))
+    scale = config.training.step_size / n / (loss if config.training.normalized else 1.0)
+    # contributions[i, j] = l_i phi'(H_ij) y_i |a_j|, so the step term is y_k K_k. @ contributions
+    contributions = (weights * y)[:, None] * leaky_relu_derivative(H0, gamma) * np.abs(a)[None, :]
+    initial = signs[None, :] * y[:, None] * H0
+    step = scale * y[:, None] * (K @ contributions)
+    predicted = initial + step
+    magnitude = np.abs(initial) + scale * (np.abs(K) @ np.abs(contributions))
+    borderline = np.abs(predicted) <= BORDERLINE_RELATIVE * magnitude
+
+    if step_one.coefficients is not None:
+        H1 = H0 + K @ step_one.coefficients
+    else:
+        H1 = X @ step_one.weights.T
+    actual = signs[None, :] * y[:, None] * H1 > 0
+    decided = ~borderline
+    return {"step1_pairs": int(predicted.size), "step1_borderline": int(borderline.sum()),
+            "step1_criterion_correct": int(np.count_nonzero(predicted > 0)),
+            "step1_actual_correct": int(np.count_nonzero(actual)),
+            "step1_disagreements": int(np.count_nonzero((predicted > 0)[decided] != actual[decided]))}
+
+
+def certificate_columns(limit: Any) -> dict[str, Any]:
+    """Summary of the limit direction's certificate (THEORY.md §2.2, EXACT)."""
+    certificate = limit.certificate
+    return {"ld_ok": bool(limit.refusal is None and certificate.ok),
+            "ld_refusal": limit.refusal, "ld_reason": certificate.reason,
+            "ld_pattern_consistent": bool(certificate.pattern_consistent),
+            "ld_min_margin": float(certificate.min_margin),
+            "ld_duality_gap": float(certificate.duality_gap),
+            "ld_complementary_slackness": float(certificate.complementary_slackness),
+            "ld_dual_infeasibility": float(certificate.dual_infeasibility),
+            "ld_kkt_residual": float(certificate.kkt_residual),
+            "ld_svm_cosine": None if limit.svm_cosine is None else float(limit.svm_cosine)}
+
+
+def _test_chunks(config: Config, M: np.ndarray, rng: np.random.Generator):
+    """Fresh clean test pairs as ``(y, X M^T)`` in chunks, for the rows of M together.
+
+    Gaussian noise: ``X M^T`` is sampled exactly in law as ``y M mu + e R`` with ``R`` the
+    triangular factor of ``(M Sigma^{1/2})^T`` (as `theorybench.evaluation` does for one network),
+    O(k^2) per point for k rows instead of O(k d). Other families: d-dimensional points.
+    """
+    data = config.data
+    points = config.evaluation.test_points
+    gaussian = data.noise.family == "gaussian"
+    width = M.shape[0] if gaussian else data.d
+    per_chunk = max(1, CHUNK_ENTRIES // max(width, 1))
+    if gaussian:
+        mean = M @ data.mean_vector()
+        R = np.linalg.qr(covariance_sqrt_apply(data, M).T, mode="r")
+    for start in range(0, points, per_chunk):
+        count = min(per_chunk, points - start)
+        if gaussian:
+            labels = np.where(rng.random(count) < data.class_balance, 1.0, -1.0)
+            yield labels, np.outer(labels, mean) + rng.standard_normal((count, R.shape[0])) @ R
+        else:
+            X_test, labels = sample_test_set(data, rng, count)
+            yield labels, X_test @ M.T
+
+
+def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray | None,
+                 W_hat: np.ndarray | None, rng: np.random.Generator) -> dict[str, Any]:
+    """Monte Carlo errors on one set of fresh points (counts; intervals are formed later).
+
+    - ``network_errors``: :math:`y f(x; W(T)) \\le 0` (a tie is an error).
+    - ``linear_errors``: :math:`y \\langle \\bar w, x\\rangle \\le 0`.
+    - ``disagreements``: :math:`\\operatorname{sign} f(x; W(T)) \\ne \\operatorname{sign}
+      \\langle\\bar w, x\\rangle` (PAPER, §3: the boundary becomes linear).
+    - ``limit_disagreements``: the same for :math:`f(x; \\hat W)`, which is EXACT (§2.3, balanced
+      neurons); points with :math:`|\\langle \\bar w, x\\rangle|` or :math:`|f(x;\\hat W)|` within
+      rounding of 0 relative to the chunk's largest value (`BORDERLINE_RELATIVE`) are skipped.
+    """
+    gamma = config.network.gamma
+    m = W.shape[0]
+    blocks = [W] + ([w_bar[None, :], W_hat] if w_bar is not None else [])
+    M = np.vstack(blocks)
+    counts = {"network_errors": 0, "linear_errors": 0, "disagreements": 0, "limit_disagreements": 0}
+    for labels, H in _test_chunks(config, M, rng):
+        network = leaky_relu(H[:, :m], gamma) @ a
+        counts["network_errors"] += int(np.count_nonzero(labels * network <= 0))
+        if w_bar is None:
+            continue
+        linear = H[:, m]
+        limit = leaky_relu(H[:, m + 1:], gamma) @ a
+        counts["linear_errors"] += int(np.count_nonzero(labels * linear <= 0))
+        counts["disagreements"] += int(np.count_nonzero(np.sign(network) != np.sign(linear)))
+        clear = (np.abs(linear) > BORDERLINE_RELATIVE * np.max(np.abs(linear))) & \
+                (np.abs(limit) > BORDERLINE_RELATIVE * np.max(np.abs(limit)))
+        counts["limit_disagreements"] += int(np.count_nonzero(np.sign(limit[clear]) != np.sign(linear[clear])))
+    if w_bar is None:
+        counts.update(linear_errors=None, disagreements=None, limit_disagreements=None)
+    return {"test_points": config.evaluation.test_points, **counts}
+
+
+def error_columns(config: Config, w_bar: np.ndarray | None) -> dict[str, Any]:
+    """Exact errors and conditional bounds of THEORY.md §2.4 (EXACT), as natural logs.
+
+    - ``log_bayes_error``: :math:`\\log\\Phi(-\\|\\Sigma^{-1/2}\\mu\\|)` (Gaussian noise only);
+    - ``log_limit_error``: :math:`\\log\\Phi(-t/s)` with :math:`t = \\langle\\bar w,\\mu\\rangle`,
+      :math:`s = \\|\\Sigma^{1/2}\\bar w\\|` (Gaussian noise only);
+    - ``log_bound_best`` and ``bound_best``: the smallest valid conditional bound (sub-Gaussian,
+      Cantelli, fourth moment; 0 when only the trivial bound 1 holds) on the error of
+      :math:`\\operatorname{sign}\\langle\\bar w, x\\rangle`, and its name;
+    - ``limit_signal_to_noise``: :math:`t/s`.
+    """
+    data = config.data
+    gaussian = data.noise.family == "gaussian"
+    out: dict[str, Any] = {"log_bayes_error": log_bayes_error(data) if gaussian else None,
+                           "log_limit_error": None, "log_bound_best": None, "bound_best": None,
+                           "limit_signal_to_noise": None}
+    if w_bar is None:
+        return out
+    b = covariance_sqrt_apply(data, w_bar[None, :])[0]
+    t = float(w_bar @ data.mean_vector())
+    s = float(np.linalg.norm(b))
+    out["limit_signal_to_noise"] = t / s
+    if gaussian:
+        out["log_limit_error"] = log_gaussian_error(t, s)
+    bound = best_conditional_bound(t, b, proxy=data.noise.sub_gaussian_variance_proxy(),
+                                   kurtosis=data.noise.kurtosis())
+    out["log_bound_best"] = bound.log_value
+    out["bound_best"] = bound.name
+    return out
+
+
+def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
+    """psi, r, candidate exponents, and every theorem's hypotheses and conclusions (THEORY.md §3–§6).
+
+    ``psi`` and ``r`` are RECONSTRUCTED (§4); ``psi/<name>`` and ``r/<name>`` for every candidate
+    exponent of `bounds.rates.CANDIDATE_EXPONENTS` (``cao_gu_belkin`` is PRIOR, §6);
+    ``moment_order`` is the q of Theorem 6.3 (§5). For each theorem of `bounds.THEOREMS`:
+    ``hyp/<theorem>/<key>/holds`` (all verdict rows of that key hold; None when one cannot be
+    evaluated) and ``.../margin`` (their smallest margin), ``applies/<theorem>`` with its reason,
+    and ``concl/<theorem>/<name>`` (the conclusion's log value when it has one, else its value).
+    """
+    values = parameter_values(config)
+    out: dict[str, Any] = {"psi": psi(values), "r": regime_indicator(values),
+                           "moment_order": default_moment_order(config.data.noise)}
+    for name in CANDIDATE_EXPONENTS:
+        out[f"psi/{name}"] = candidate_exponent(name, values)
+        out[f"r/{name}"] = regime_indicator(values, name)
+    for theorem in THEOREMS:
+        results = theorem.hypotheses(config, sample)
+        by_key: dict[str, list[Any]] = {}
+        for result in results:
+            if result.verdict:
+                by_key.setdefault(result.key, []).append(result)
+        for key, group in by_key.items():
+            prefix = f"hyp/{theorem.key}/{key}"
+            states = [result.holds for result in group]
+            out[f"{prefix}/holds"] = None if None in states else all(states)
+            out[f"{prefix}/margin"] = _number(min(result.margin for result in group))
+        applies, reason = requirement_verdict(results, theorem.requirements)
+        out[f"applies/{theorem.key}"] = bool(applies)
+        out[f"applies/{theorem.key}/reason"] = reason
+        for conclusion in theorem.conclusions(config, sample):
+            value = conclusion.log_value if conclusion.log_value is not None else conclusion.value
+            out[f"concl/{theorem.key}/{conclusion.name}"] = _number(value) \
+                if isinstance(value, (int, float)) else value
+    return out
+
+
+def _number(value: Any) -> float | None:
+    """A float, with NaN (a margin that cannot be evaluated) stored as None."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value

@@ -1,0 +1,194 @@
+"""Figure primitives of the report (matplotlib, Agg backend, no pyplot global state).
+
+Each function returns PNG bytes ready for `verify.render.Figure`. Errors are plotted as
+``log10`` values on a linear axis, from their natural logarithms: the exact error of the limit
+direction can lie far below float64's smallest number, where a log-scaled axis of the error itself
+would show nothing. PNGs carry no timestamp or version metadata, so equal inputs give equal bytes.
+
+- `error_figure`: Monte Carlo errors with their Clopper-Pearson intervals (zero observed errors
+  drawn as upper ends with a downward marker), exact curves (limit-direction error, Bayes error,
+  PRIOR bounds) and shaded bands (the fitted constant band), against psi or ||mu||;
+- `convergence_figure`: ``1 - cos(W(t), W_hat)`` against ``t`` on log-log axes;
+- `phase_transition_figure`: an exponent proxy against ``||mu||`` on log-log axes with the hinge
+  fit, its knee and the signal at which ``r = 1``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+LOG10_E = 1.0 / math.log(10.0)
+
+
+def new_figure(width: float = 6.4, height: float = 4.2) -> tuple[Figure, object]:
+    """A figure with one axes, on its own Agg canvas (thread- and process-safe, no pyplot)."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot()
+
+
+# More legend entries than this go outside the axes, to the right, so they never hide data.
+LEGEND_INSIDE_MAX = 5
+
+
+def _legend(figure: Figure, axes) -> None:
+    handles, labels = axes.get_legend_handles_labels()
+    if not handles:
+        return
+    if len(handles) <= LEGEND_INSIDE_MAX:
+        axes.legend(fontsize="small")
+    else:
+        figure.set_figwidth(figure.get_figwidth() + 3.2)
+        axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+
+
+def to_png(figure: Figure, dpi: int = 110) -> bytes:
+    """PNG bytes without metadata (no software version or date: reruns give equal bytes)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ErrorSeries:
+    """Monte Carlo errors: natural logs of the point estimates and of the interval ends."""
+
+    label: str
+    x: Sequence[float]
+    log_point: Sequence[float]
+    log_lower: Sequence[float]
+    log_upper: Sequence[float]
+
+
+@dataclass(frozen=True)
+class Curve:
+    """An exact curve (natural log of a probability or bound) against x."""
+
+    label: str
+    x: Sequence[float]
+    log_value: Sequence[float]
+    style: str = "-"
+
+
+@dataclass(frozen=True)
+class Shade:
+    """A shaded band between two curves of natural logs (e.g. C exp(-c_hi psi) .. C exp(-c_lo psi))."""
+
+    label: str
+    x: Sequence[float]
+    log_low: Sequence[float]
+    log_high: Sequence[float]
+
+
+def error_figure(series: Sequence[ErrorSeries] = (), curves: Sequence[Curve] = (),
+                 shades: Sequence[Shade] = (), *, xlabel: str = "ψ", title: str = "",
+                 log_x: bool = False) -> bytes:
+    """Test error (log10) against `xlabel`, with intervals, exact curves and bands."""
+    figure, axes = new_figure()
+    for shade in shades:
+        order = np.argsort(shade.x)
+        axes.fill_between(np.asarray(shade.x, float)[order], np.asarray(shade.log_low, float)[order] * LOG10_E,
+                          np.asarray(shade.log_high, float)[order] * LOG10_E, alpha=0.2, label=shade.label)
+    for curve in curves:
+        order = np.argsort(curve.x)
+        axes.plot(np.asarray(curve.x, float)[order], np.asarray(curve.log_value, float)[order] * LOG10_E,
+                  curve.style, label=curve.label)
+    for s in series:
+        x, point, lower, upper = (np.asarray(a, float) for a in (s.x, s.log_point, s.log_lower, s.log_upper))
+        seen = np.isfinite(point)
+        line = axes.errorbar(x[seen], point[seen] * LOG10_E,
+                             yerr=[(point[seen] - lower[seen]) * LOG10_E, (upper[seen] - point[seen]) * LOG10_E],
+                             fmt="o", capsize=3, label=s.label)
+        if (~seen).any():
+            # No error observed: only the interval's upper end is known.
+            axes.plot(x[~seen], upper[~seen] * LOG10_E, "v", color=line[0].get_color(),
+                      label=f"{s.label}: 0 errors (upper end)")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("log10 test error")
+    if log_x:
+        axes.set_xscale("log")
+    if title:
+        axes.set_title(title)
+    _legend(figure, axes)
+    axes.grid(alpha=0.3)
+    return to_png(figure)
+
+
+def convergence_figure(curves: dict[str, tuple[Sequence[float], Sequence[float]]], *, title: str = "",
+                       reference: float | None = None, groups: dict[str, str] | None = None) -> bytes:
+    """``1 - cos(W(t), W_hat)`` against ``t`` (log-log), one line per run.
+
+    Points with ``t < 1`` or a gap ``<= 0`` (exact alignment, or rounding) cannot be drawn on log
+    axes and are left out. `groups` maps a curve's label to a group (e.g. its regime): curves are
+    then coloured by group with one legend entry per group, which keeps the legend readable for
+    many runs. `reference`, if given, draws ``reference / log(t)^2`` (THEORY.md §2.5: plain GD
+    converges in direction at about ``0.06 / log^2 t``).
+    """
+    figure, axes = new_figure()
+    colours = {group: f"C{i % 10}" for i, group in enumerate(dict.fromkeys((groups or {}).values()))}
+    labelled: set[str] = set()
+    last = 1.0
+    for label, (steps, gaps) in curves.items():
+        steps, gaps = np.asarray(steps, float), np.asarray(gaps, float)
+        keep = (steps >= 1) & (gaps > 0) & np.isfinite(gaps)
+        if groups is None:
+            # Beyond a dozen runs a per-run legend hides the figure; pass `groups` to label them.
+            axes.plot(steps[keep], gaps[keep], marker=".", label=label if len(curves) <= 12 else None)
+        else:
+            group = groups[label]
+            axes.plot(steps[keep], gaps[keep], color=colours[group], lw=0.9, alpha=0.8,
+                      label=None if group in labelled else group)
+            labelled.add(group)
+        if keep.any():
+            last = max(last, float(steps[keep].max()))
+    if reference is not None and last > 2:
+        t = np.logspace(math.log10(2.0), math.log10(last), 100)
+        axes.plot(t, reference / np.log(t) ** 2, "k--", label=f"{reference:g} / log² t")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("gradient-descent step t")
+    axes.set_ylabel("1 − cos(W(t), Ŵ)")
+    if title:
+        axes.set_title(title)
+    _legend(figure, axes)
+    axes.grid(alpha=0.3, which="both")
+    return to_png(figure)
+
+
+def phase_transition_figure(signal: Sequence[float], proxy: Sequence[float], *, knee: float | None = None,
+                            slopes: tuple[float, float] | None = None, intercept: float | None = None,
+                            r_one_signal: float | None = None, ylabel: str = "(Φ⁻¹(err))²",
+                            title: str = "") -> bytes:
+    """The exponent proxy against ``||mu||`` (log-log) with the two-segment fit.
+
+    `knee` (natural log of ``||mu||``), `slopes` and `intercept` are those of
+    `verify.verdicts.HingeFit`: ``log proxy = intercept + slope (log ||mu|| - knee)`` on each side.
+    """
+    figure, axes = new_figure()
+    signal, proxy = np.asarray(signal, float), np.asarray(proxy, float)
+    keep = (signal > 0) & (proxy > 0)
+    axes.plot(signal[keep], proxy[keep], "o", label="measured")
+    if knee is not None and slopes is not None and intercept is not None and keep.any():
+        u = np.linspace(np.log(signal[keep]).min(), np.log(signal[keep]).max(), 200)
+        fitted = intercept + np.where(u <= knee, slopes[0], slopes[1]) * (u - knee)
+        axes.plot(np.exp(u), np.exp(fitted), "-",
+                  label=f"two-segment fit: slopes {slopes[0]:.2f}, {slopes[1]:.2f}")
+        axes.axvline(math.exp(knee), color="C1", linestyle=":", label=f"knee ||μ|| = {math.exp(knee):.3g}")
+    if r_one_signal is not None:
+        axes.axvline(r_one_signal, color="k", linestyle="--", label=f"r = 1 at ||μ|| = {r_one_signal:.3g}")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("||μ||")
+    axes.set_ylabel(ylabel)
+    if title:
+        axes.set_title(title)
+    _legend(figure, axes)
+    axes.grid(alpha=0.3, which="both")
+    return to_png(figure)

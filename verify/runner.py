@@ -1,0 +1,254 @@
+"""Run a sweep: every (setting, replicate) unit through an executor, rows into a results file.
+
+Contracts
+---------
+Work unit (written in `verify.measure`): a picklable top-level function
+
+    measure(config: Config, setting: str, replicate: int) -> list[dict]
+
+returning tidy JSON-serialisable rows, each with at least ``setting`` and ``replicate`` (equal to
+the arguments), ``step`` (int, or None for a whole-run row) and ``kind`` (``"checkpoint"`` or
+``"final"``). NumPy scalars and arrays are accepted and stored as Python numbers and lists.
+
+Seeds: unit ``(setting_index, replicate)`` of a suite with root seed ``S`` runs
+``config.replace(seed=unit_seed(S, setting_index, replicate))`` with
+
+.. math:: \\mathrm{seed} = \\texttt{SeedSequence}(S, \\texttt{spawn\\_key}=(i, r)).\\texttt{generate\\_state}(1)[0],
+
+so every row is reproducible alone with ``theorybench simulate`` on its configuration.
+
+Rows as stored: the work unit's rows plus ``config_hash`` (`theorybench.config.config_hash` of
+the unit's configuration, seed included), ``seed``, ``package_version`` and ``unit_rows`` (see
+`verify.storage`). A unit that raises is stored as one row with ``kind = "error"``, ``step =
+None``, ``error_type`` and ``error`` (the message), so a crashed setting loses nobody else's
+results; ``--resume`` retries such units.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from theorybench import __version__
+from theorybench.config import Config, config_hash
+from theorybench.errors import UserInputError
+from verify.storage import ResultsFile, UnitKey, canonical_order, encode_row, unit_key
+
+WorkUnit = Callable[[Config, str, int], list[dict[str, Any]]]
+ROW_KINDS = ("checkpoint", "final")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One (setting, replicate) of a suite, with its configuration (seed already derived)."""
+
+    setting_index: int
+    setting: str
+    replicate: int
+    config: Config
+
+    @property
+    def key(self) -> UnitKey:
+        return (self.setting, self.replicate)
+
+
+def unit_seed(root_seed: int, setting_index: int, replicate: int) -> int:
+    """The configuration seed of unit (setting_index, replicate): see the module docstring."""
+    sequence = np.random.SeedSequence(root_seed, spawn_key=(setting_index, replicate))
+    return int(sequence.generate_state(1)[0])
+
+
+def plan_units(settings: Sequence[tuple[str, Config]], replicates: int, root_seed: int) -> list[Unit]:
+    """Every unit of a suite, in canonical order (settings as given, then replicate).
+
+    Parameters
+    ----------
+    settings : sequence of (name, Config)
+        The suite's settings in order; names must be distinct.
+    replicates : int
+        Replicates per setting, >= 1.
+    root_seed : int
+        The suite's root seed, >= 0.
+    """
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise UserInputError(f"replicates must be an integer >= 1, got {replicates!r}.")
+    if isinstance(root_seed, bool) or not isinstance(root_seed, int) or root_seed < 0:
+        raise UserInputError(f"--seed must be an integer >= 0, got {root_seed!r}.")
+    names = [name for name, _ in settings]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise UserInputError(f"setting names must be distinct; repeated: {', '.join(duplicates)}.")
+    return [
+        Unit(index, name, replicate, config.replace(seed=unit_seed(root_seed, index, replicate)))
+        for index, (name, config) in enumerate(settings)
+        for replicate in range(replicates)
+    ]
+
+
+def _stamped(unit: Unit, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    stamp = {
+        "config_hash": config_hash(unit.config),
+        "seed": unit.config.seed,
+        "package_version": __version__,
+        "unit_rows": len(rows),
+    }
+    return [{**row, **stamp} for row in rows]
+
+
+def error_rows(unit: Unit, error: BaseException) -> list[dict[str, Any]]:
+    """The single ``kind = "error"`` row recording that `unit` failed with `error`."""
+    row = {"setting": unit.setting, "replicate": unit.replicate, "step": None, "kind": "error",
+           "error_type": type(error).__name__, "error": str(error)}
+    return _stamped(unit, [row])
+
+
+def _checked(unit: Unit, rows: Any) -> list[dict[str, Any]]:
+    if not isinstance(rows, list) or not rows:
+        raise ValueError(f"the work unit returned {type(rows).__name__}, not a non-empty list of rows")
+    for row in rows:
+        if not isinstance(row, dict):
+            raise ValueError(f"the work unit returned a row of type {type(row).__name__}, not dict")
+        if (row.get("setting"), row.get("replicate")) != (unit.setting, unit.replicate):
+            raise ValueError(f"a row names setting {row.get('setting')!r} replicate "
+                             f"{row.get('replicate')!r}, not the unit's {unit.setting!r} {unit.replicate}")
+        if row.get("kind") not in ROW_KINDS:
+            raise ValueError(f"a row has kind {row.get('kind')!r}, not one of {ROW_KINDS}")
+        step = row.get("step", "missing")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, (int, np.integer))):
+            raise ValueError(f"a row has step {step!r}, not an integer or None")
+    # Through JSON and back: what the caller gets is exactly what a resumed run reads from disk.
+    return [json.loads(encode_row(row)) for row in rows]
+
+
+def execute_unit(work: WorkUnit, unit: Unit) -> list[dict[str, Any]]:
+    """Run one unit (in a worker): its stamped rows, or one error row if it raised."""
+    try:
+        rows = _checked(unit, work(unit.config, unit.setting, unit.replicate))
+    except Exception as error:  # recorded as data: one failing unit must not end the sweep
+        return error_rows(unit, error)
+    return _stamped(unit, rows)
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What `run_sweep` did: all rows (canonical order) and how many units ran, were reused, failed."""
+
+    rows: list[dict[str, Any]]
+    computed: int
+    reused: int
+    failed: tuple[UnitKey, ...]
+
+
+def _resumable_rows(results: ResultsFile, units: Sequence[Unit]) -> list[dict[str, Any]]:
+    planned = {unit.key: config_hash(unit.config) for unit in units}
+    kept = []
+    for row in results.recover():
+        key = unit_key(row)
+        if planned.get(key) != row.get("config_hash"):
+            raise UserInputError(
+                f"--resume: {str(results.path)!r} holds rows for setting {key[0]!r} replicate {key[1]} "
+                "that this suite and seed would not produce (another suite, seed or configuration). "
+                "Resume with the same suite and --seed, or choose another --out folder."
+            )
+        if row["kind"] != "error":  # failed units are retried
+            kept.append(row)
+    return kept
+
+
+def check_writable(results: ResultsFile, *, resume: bool) -> None:
+    """Refuse to start a fresh run over existing results (`UserInputError` naming --resume)."""
+    if not resume and results.has_rows():
+        raise UserInputError(
+            f"{str(results.path)!r} already holds results. Pass --resume to finish that run, or choose "
+            "another --out folder; theorybench never overwrites computed results."
+        )
+
+
+def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor: Executor, *,
+              resume: bool = False, max_in_flight: int | None = None,
+              progress: bool = True) -> SweepOutcome:
+    """Run the units not yet in `results`, append each unit's rows as it completes, then canonicalise.
+
+    Parameters
+    ----------
+    units : sequence of Unit
+        From `plan_units`; their order is the canonical order of the file.
+    work : callable
+        The work unit (module docstring); picklable for process and dask executors.
+    results : ResultsFile
+        Where rows go.
+    executor : concurrent.futures.Executor
+        Any executor (`verify.executors.open_executor`).
+    resume : bool
+        Keep the complete units already in `results` and run only the others. Without it, a
+        non-empty `results` is an error: computed results are never silently overwritten.
+    max_in_flight : int or None
+        Units submitted but not finished at any time (None: all at once). Bounding it keeps a
+        serial executor writing unit by unit and a pool from queueing work it may never finish.
+    progress : bool
+        Show a tqdm bar on stderr when stderr is a terminal (not in logs or captured output).
+
+    Returns
+    -------
+    SweepOutcome
+    """
+    if max_in_flight is not None and max_in_flight < 1:
+        raise UserInputError(f"max_in_flight must be >= 1 or None, got {max_in_flight!r}.")
+    with results.lock():
+        return _sweep(units, work, results, executor, resume, max_in_flight, progress)
+
+
+def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor: Executor, resume: bool,
+           max_in_flight: int | None, progress: bool) -> SweepOutcome:
+    check_writable(results, resume=resume)
+    kept = _resumable_rows(results, units) if resume else []
+    done = {unit_key(row) for row in kept}
+    todo = [unit for unit in units if unit.key not in done]
+    limit = len(todo) if max_in_flight is None else max_in_flight
+    new_rows: list[dict[str, Any]] = []
+    failed: list[UnitKey] = []
+    pending: dict[Future, Unit] = {}
+    queue = iter(todo)
+    with tqdm(total=len(units), initial=len(units) - len(todo), file=sys.stderr, unit="unit",
+              desc="sweep", disable=None if progress else True) as bar:
+        try:
+            while True:
+                for unit in queue:
+                    try:
+                        pending[executor.submit(execute_unit, work, unit)] = unit
+                    except BrokenExecutor:
+                        raise UserInputError(
+                            "a worker process died (out of memory, or killed) and the pool cannot take "
+                            f"more work; the rows of every finished unit are saved in {str(results.path)!r}. "
+                            "Rerun with --resume, with fewer --workers if memory is short."
+                        ) from None
+                    if len(pending) >= limit:
+                        break
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    unit = pending.pop(future)
+                    error = future.exception()
+                    # A worker that died (out of memory, killed) fails its unit, not the sweep.
+                    rows = error_rows(unit, error) if error is not None else future.result()
+                    if rows[0]["kind"] == "error":
+                        failed.append(unit.key)
+                    results.append_unit(rows)
+                    new_rows.extend(rows)
+                    bar.update(1)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    setting_order = list(dict.fromkeys(unit.setting for unit in units))
+    rows = canonical_order(kept + new_rows, setting_order)
+    results.write_canonical(rows, setting_order)
+    return SweepOutcome(rows, len(todo), len(done), tuple(sorted(failed)))
