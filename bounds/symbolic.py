@@ -42,6 +42,7 @@ from typing import Mapping
 import mpmath
 import numpy as np
 import sympy as sp
+from scipy import special
 
 PROVENANCES = ("EXACT", "PAPER", "RECONSTRUCTED", "PRIOR", "BEYOND", "DERIVED")
 RELATIONS = (">=", ">", "<=", "<")
@@ -170,7 +171,8 @@ class Statement:
         key = module
         if key not in self._cache:
             args = self.symbols
-            modules = ["scipy", "numpy"] if module == "numpy" else ["mpmath"]
+            modules = ([_NUMPY_FUNCTIONS, "scipy", "numpy"] if module == "numpy"
+                       else [_MPMATH_FUNCTIONS, "mpmath"])
             parts = (self.lhs, self.rhs) if self.is_condition else (self.expr,)
             self._cache[key] = (args, tuple(sp.lambdify(args, p, modules=modules) for p in parts))
         return self._cache[key]
@@ -244,9 +246,49 @@ REGIME_ALT = n * mu_norm**2 / tr_sigma
 LIFT_FACTOR = sp.Max(m_pos + (m - m_pos) * gamma**2, (m - m_pos) + m_pos * gamma**2) / m
 
 
+class LogGaussianTail(sp.Function):
+    """log Phi(-x) (EXACT), evaluated by ``scipy.special.log_ndtr(-x)`` in float64.
+
+    Written as ``log(erfc(x/sqrt 2)/2)`` it would lose all precision once erfc turns subnormal
+    (x > 26.5) long before the mpmath fallback (non-finite values only) takes over; log_ndtr is
+    accurate to a few ulps over the whole real line.
+    """
+
+    nargs = 1
+
+    def _latex(self, printer) -> str:
+        return rf"\log\Phi\left(-{printer._print(self.args[0])}\right)"
+
+
+class LogAddExp(sp.Function):
+    """log(e^a + e^b), evaluated by ``numpy.logaddexp`` in float64.
+
+    ``log(p + exp(-x))`` computed literally loses up to 1e-9 relative where exp(-x) is subnormal
+    (708 < x < 745: found by `theorybench proptest --profile thorough`); logaddexp(log p, -x) is
+    exact there and gives -x exactly when p = 0 (log 0 = -inf).
+    """
+
+    nargs = 2
+
+    def _latex(self, printer) -> str:
+        a, b = (printer._print(argument) for argument in self.args)
+        return rf"\log\left(e^{{{a}}} + e^{{{b}}}\right)"
+
+
+# How `lambdify` evaluates the functions above, in float64 and in mpmath.
+_NUMPY_FUNCTIONS = {
+    "LogGaussianTail": lambda x: special.log_ndtr(-x),
+    "LogAddExp": np.logaddexp,
+}
+_MPMATH_FUNCTIONS = {
+    "LogGaussianTail": lambda x: mpmath.log(mpmath.ncdf(-x)),
+    "LogAddExp": lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)),
+}
+
+
 def _log_gaussian_tail(x: sp.Expr) -> sp.Expr:
-    """log Phi(-x) = log(erfc(x / sqrt 2) / 2) (EXACT); the mpmath fallback keeps it finite."""
-    return sp.log(sp.erfc(x / sp.sqrt(2)) / 2)
+    """log Phi(-x) (EXACT), see `LogGaussianTail`."""
+    return LogGaussianTail(x)
 
 
 _STATEMENTS: list[Statement] = [
@@ -272,11 +314,11 @@ _STATEMENTS: list[Statement] = [
     _quantity("log_bayes_order", "log of C_B exp(-c_B ||mu||^2): Bayes-order error (strong, isotropic)",
               "RECONSTRUCTED", "§5", sp.log(C_B) - c_B * mu_norm**2),
     _quantity("log_chatterji_long", "log of p + exp(-c ||mu||^4 / d) (isotropic)", "PRIOR", "§6",
-              sp.log(flip + sp.exp(-c_CL * mu_norm**4 / d))),
+              LogAddExp(sp.log(flip), -c_CL * mu_norm**4 / d)),
     _quantity("log_cao_gu_belkin", "log of exp(-C n||mu||^4 / (n mu'Sigma mu + ||Sigma||_F^2 + "
               "n ||Sigma||^2))", "PRIOR", "§6", -C_CGB * PSI_CAO_GU_BELKIN),
     _quantity("log_frei", "log of p + exp(-n ||mu||^4 / (C d))", "PRIOR", "§6",
-              sp.log(flip + sp.exp(-n * mu_norm**4 / (C_F * d)))),
+              LogAddExp(sp.log(flip), -n * mu_norm**4 / (C_F * d))),
     # --- Theorem 4.8, typical-case versions on the parameters (§3)
     _condition("case1_typical", "Case 1 typical: ||mu||^2 >= C sqrt(Tr Sigma^2 log n)",
                "RECONSTRUCTED", "§3", [(mu_norm**2, C_1 * sp.sqrt(tr_sigma2 * sp.log(n)))], ">=", C_1),

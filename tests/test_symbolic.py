@@ -192,3 +192,21 @@ def test_smallest_dimension_plugs_back_on_random_parameters(n, mu, constant, nam
     assert s.holds(thresholds.isotropic_values(values, found.value))
     if found.value > 1:
         assert not s.holds(thresholds.isotropic_values(values, found.value - 1))
+
+
+def test_log_gaussian_tail_keeps_full_precision_where_erfc_is_subnormal():
+    # erfc(x / sqrt 2) / 2 turns subnormal for x > 37.5 and underflows to 0 past x ~ 38.5, so the
+    # literal log(erfc(...)/2) would lose precision before the mpmath fallback takes over. The
+    # float64 evaluation must match 50-digit mpmath everywhere; log_ndtr is accurate to a few ulps,
+    # so 1e-13 relative is ample.
+    import mpmath
+
+    from bounds.symbolic import LogGaussianTail, _NUMPY_FUNCTIONS
+
+    for x in (1.0, 30.0, 37.9, 38.3, 40.0, 1e3):
+        with mpmath.workdps(50):
+            exact = float(mpmath.log(mpmath.ncdf(-mpmath.mpf(x))))
+        value = float(_NUMPY_FUNCTIONS["LogGaussianTail"](x))
+        assert math.isfinite(value)
+        assert abs(value - exact) <= 1e-13 * abs(exact)
+    assert r"\Phi" in symbolic.latex_of(LogGaussianTail(symbolic.n))

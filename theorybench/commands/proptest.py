@@ -1,13 +1,53 @@
-"""`theorybench proptest` (placeholder until its issue lands)."""
+"""`theorybench proptest [--bound NAME | --module PATH] [--profile quick|thorough] [--seed S]`.
 
-from theorybench.errors import UserInputError
+Runs the property suite of `theorybench.proptest`: against the shipped bounds of
+`bounds.catalogue` together with the toolkit's own EXACT properties (default), against one shipped
+bound (``--bound``), or against the ``BOUNDS`` of a user's module (``--module``, a file path or a
+dotted module name; ``--bound`` then picks one of its bounds). Prints one line per property and,
+for a failure, the shrunk counterexample with its raw values and, when it maps to one, a TOML
+configuration that ``theorybench check`` accepts.
 
-HELP = "proptest (not implemented yet)"
+Exit status: 0 when every property passed (or was vacuous), 1 when one was falsified or its search
+failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import time
+
+from theorybench import proptest
+
+HELP = "search for counterexamples to the encoded bounds (property-based tests)"
 
 
-def add_arguments(parser):
-    parser.add_argument("args", nargs="*")
+def add_arguments(parser) -> None:
+    parser.add_argument("--bound", default=None, metavar="NAME",
+                        help="test only this declared bound (shipped, or of --module)")
+    parser.add_argument("--module", default=None, metavar="PATH",
+                        help="a Python file or dotted module that defines BOUNDS, a list of "
+                        "bounds.catalogue.DeclaredBound")
+    parser.add_argument("--profile", default="quick", choices=sorted(proptest.PROFILES),
+                        help="hypothesis profile: quick (default, CI) or thorough")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="seed of the search (same seed, same examples; default 0)")
 
 
-def run(args):
-    raise UserInputError("'theorybench proptest' is not implemented yet.")
+def run(args) -> int:
+    proptest.validate_run_options(args.profile, args.seed)
+    if args.module is not None:
+        bounds = proptest.load_bounds_module(args.module)
+    else:
+        bounds = proptest.shipped_bounds()
+    if args.bound is not None:
+        bounds = proptest.select_bound(bounds, args.bound)
+    library = args.module is None and args.bound is None
+    start = time.perf_counter()
+    outcomes = proptest.run_properties(
+        bounds, library=library, profile=args.profile, seed=args.seed,
+        on_outcome=lambda outcome: print(proptest.format_outcome(outcome), flush=True))
+    failed = [o for o in outcomes if o.status in ("falsified", "error")]
+    vacuous = sum(o.status == "vacuous" for o in outcomes)
+    print(f"\n{len(outcomes) - len(failed) - vacuous} passed, {len(failed)} falsified or failed, "
+          f"{vacuous} vacuous; profile {args.profile}, seed {args.seed}, "
+          f"{time.perf_counter() - start:.1f} s")
+    return 1 if failed else 0

@@ -1,0 +1,127 @@
+"""`theorybench proptest`: shipped bounds, a user's module, exit statuses, printed counterexamples."""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from theorybench.cli import main
+from theorybench.config import config_from_toml
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "my_bound.py"
+
+WRONG_MODULE = textwrap.dedent('''
+    import math
+    from bounds.catalogue import DeclaredBound
+
+    def log_too_small(instance):
+        # Wrong on purpose: Phi(-x) <= exp(-x^2) is false (the exponent should be x^2/2).
+        x = instance.t / instance.s
+        return -x * x
+
+    def gaussian_positive(instance):
+        ok = instance.noise == "gaussian" and instance.t > 0 and instance.s > 0
+        return ok, "Gaussian noise, t > 0"
+
+    BOUNDS = [DeclaredBound(name="too_small", kind="upper", provenance="EXACT", section="§2.4",
+                            quantity="log_error_of_direction", statement="err <= exp(-x^2)",
+                            value=log_too_small, applies=gaussian_positive)]
+''')
+
+
+def test_one_shipped_bound_passes(capsys):
+    assert main(["proptest", "--bound", "cantelli_upper"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^PASS\s+cantelli_upper :: upper_bounds_exact", out, re.M)
+    assert "falsified or failed" in out and " 0 falsified" in out
+
+
+def test_the_example_user_module_passes_without_editing_the_package(capsys):
+    assert main(["proptest", "--module", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    for name in ("my_chebyshev :: upper_bounds_exact", "my_chebyshev :: mpmath",
+                 "my_isotropic_rate :: monotone_in_n", "my_isotropic_rate :: monotone_in_d"):
+        assert re.search(rf"^PASS\s+{re.escape(name)}", out, re.M), out
+    assert "library ::" not in out  # a user's run tests the user's bounds only
+
+
+def test_a_wrong_user_bound_exits_1_with_a_toml_counterexample(tmp_path, capsys):
+    module = tmp_path / "wrong.py"
+    module.write_text(WRONG_MODULE)
+    assert main(["proptest", "--module", str(module), "--seed", "3"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^FAIL\s+too_small :: upper_bounds_exact", out, re.M)
+    assert "shrunk counterexample, raw values:" in out
+    # The printed configuration is valid TOML that `theorybench check` accepts.
+    block = out.split("as a configuration (theorybench check accepts it):\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if not line.startswith("          "):
+            break
+        lines.append(line[10:])
+    config = config_from_toml("\n".join(lines))
+    assert config.data.noise.family == "gaussian"
+    path = tmp_path / "counterexample.toml"
+    path.write_text("\n".join(lines))
+    capsys.readouterr()
+    assert main(["check", str(path)]) == 0
+
+
+def test_a_dotted_module_name_is_accepted(tmp_path, monkeypatch, capsys):
+    (tmp_path / "user_bounds_pkg.py").write_text(EXAMPLE.read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["proptest", "--module", "user_bounds_pkg", "--bound", "my_chebyshev"]) == 0
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--bound", "no_such_bound"], "--bound = 'no_such_bound' is not a declared bound"),
+    (["--module", "does/not/exist.py"], "no such file"),
+    (["--module", "no_such_module_xyz"], "cannot be imported"),
+    (["--seed", "-1"], "--seed = -1 is not allowed"),
+])
+def test_bad_input_exits_2_with_one_paragraph(argv, fragment, capsys):
+    assert main(["proptest", *argv]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_a_module_without_bounds_exits_2(tmp_path, capsys):
+    module = tmp_path / "empty.py"
+    module.write_text("X = 1\n")
+    assert main(["proptest", "--module", str(module)]) == 2
+    assert "must define BOUNDS" in capsys.readouterr().err
+
+
+def test_a_module_with_an_invalid_declaration_exits_2(tmp_path, capsys):
+    module = tmp_path / "invalid.py"
+    module.write_text("from bounds.catalogue import DeclaredBound\n"
+                      "BOUNDS = [DeclaredBound(name='x', kind='sideways', provenance='EXACT', "
+                      "section='§2.4', quantity='log_error_of_direction', statement='', "
+                      "value=lambda i: 0.0)]\n")
+    assert main(["proptest", "--module", str(module)]) == 2
+    assert "kind = 'sideways' is not allowed" in capsys.readouterr().err
+
+
+def test_an_unknown_profile_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["proptest", "--profile", "slow"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.slow
+def test_the_full_quick_run_passes_on_the_shipped_bounds(capsys):
+    # The acceptance run (all shipped bounds and the library properties, quick profile).
+    assert main(["proptest"]) == 0
+
+
+def test_a_bound_that_never_applies_is_reported_vacuous(tmp_path, capsys):
+    module = tmp_path / "never.py"
+    module.write_text("from bounds.catalogue import DeclaredBound\n"
+                      "BOUNDS = [DeclaredBound(name='never', kind='upper', provenance='EXACT', "
+                      "section='§2.4', quantity='log_error_of_direction', statement='', "
+                      "value=lambda i: 0.0, applies=lambda i: (False, 'never'))]\n")
+    assert main(["proptest", "--module", str(module)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^VACUOUS\s+never :: upper_bounds_exact", out, re.M)
+    assert "nothing was tested" in out and "2 vacuous" in out
