@@ -607,20 +607,28 @@ def config_to_toml(config: Config) -> str:
     return tomli_w.dumps(config_to_dict(config))
 
 
+def read_user_file(path: str | Path, kind: str) -> str:
+    """The UTF-8 text of a file the user named, or a `UserInputError` that says why it is unreadable.
+
+    ``kind`` names the file in the message ("configuration", "suite").
+    """
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError(f"{kind} file {str(path)!r} does not exist.")
+    except IsADirectoryError:
+        raise UserInputError(f"{kind} path {str(path)!r} is a directory, not a TOML file.")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserInputError(f"{kind} file {str(path)!r} cannot be read: {error}.")
+
+
 def load_config(path: str | Path | None) -> Config:
     """The configuration in the TOML file at `path`, or the built-in default when `path` is None."""
     if path is None:
         return Config()
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(f"configuration file {str(path)!r} does not exist.")
-    except IsADirectoryError:
-        raise UserInputError(f"configuration path {str(path)!r} is a directory, not a TOML file.")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserInputError(f"configuration file {str(path)!r} cannot be read: {error}.")
-    return config_from_toml(text, source=f"configuration file {str(path)!r}")
+    text = read_user_file(path, "configuration")
+    return config_from_toml(text, source=f"configuration file {str(Path(path))!r}")
 
 
 def config_hash(config: Config) -> str:

@@ -50,6 +50,7 @@ from theorybench.config import (
     NoiseConfig,
     TrainingConfig,
     config_from_dict,
+    read_user_file,
 )
 from theorybench.errors import ConfigError, UserInputError
 
@@ -213,14 +214,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
         return suite_from_toml(resource.read_text(encoding="utf-8"), source=f"suite {text_name!r}",
                                default_name=text_name)
     path = Path(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(f"suite file {str(path)!r} does not exist.")
-    except IsADirectoryError:
-        raise UserInputError(f"suite path {str(path)!r} is a directory, not a TOML file.")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserInputError(f"suite file {str(path)!r} cannot be read: {error}.")
+    text = read_user_file(path, "suite")
     return suite_from_toml(text, source=f"suite file {str(path)!r}", default_name=path.stem)
 
 
