@@ -83,6 +83,12 @@ BAD_CONFIGS = [
     ("covariance not PSD",
      "[data]\nd = 2\n[data.covariance]\nfamily = 'user'\nmatrix = [[1.0, 2.0], [2.0, 1.0]]",
      ["data.covariance.matrix", "positive semi-definite"]),
+    # Odd inputs that once escaped as tracebacks (TOML integers are unbounded; tomllib raises a
+    # bare ValueError past 4300 digits and a RecursionError on deep nesting).
+    ("integer beyond float64", "[data]\nsignal = 1" + "0" * 400, ["data.signal", "400 digits"]),
+    ("integer past 4300 digits", "[data]\nn = 1" + "0" * 5000, ["not valid TOML"]),
+    ("arrays nested too deep", "a = " + "[" * 5000 + "]" * 5000, ["not valid TOML"]),
+    ("mean not a list", "[data]\nd = 1\nmean = 5", ["data.mean", "list of d = 1 real numbers"]),
 ]
 
 
@@ -140,3 +146,15 @@ def test_two_runs_of_the_command_write_identical_bytes(tmp_path, capsys):
     assert first == (tmp_path / "second" / "result.json").read_bytes()
     assert main(["simulate", config_path, "--seed", "4", "--out", str(tmp_path / "third")]) == 0
     assert (tmp_path / "third" / "result.json").read_bytes() != first
+
+
+def test_a_configuration_too_big_for_memory_is_reported_not_raised(tmp_path, capsys, monkeypatch):
+    import theorybench.simulate
+
+    def out_of_memory(config, progress):
+        raise MemoryError("Unable to allocate 71.1 PiB for an array")
+
+    monkeypatch.setattr(theorybench.simulate, "simulate", out_of_memory)
+    status = main(["simulate", _write(tmp_path, SMALL), "--out", str(tmp_path / "out")])
+    message = _one_paragraph_error(capsys, status)
+    assert "more memory" in message and "71.1 PiB" in message

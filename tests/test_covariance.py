@@ -12,6 +12,7 @@ from theorybench.covariance import (
     covariance_sqrt_apply,
     covariance_summary,
     power_law_eigenvalues,
+    spike_direction,
 )
 
 D = 7
@@ -133,3 +134,38 @@ def test_user_matrix_dimension_must_match_d():
 def test_sqrt_apply_checks_the_width():
     with pytest.raises(ValueError, match="shape"):
         covariance_sqrt_apply(_data(CovarianceConfig()), np.ones((2, D + 1)))
+
+
+def test_spiked_summary_overflows_to_inf_instead_of_raising():
+    # theta and ||mu|| are unbounded in the configuration; (1 + theta)^2 and <u, mu>^2 beyond
+    # 1.8e308 must come out as inf (which the theory layer reports as an overflow), not as a
+    # Python OverflowError from float ** 2.
+    huge_spike = DataConfig(n=2, d=3, covariance=CovarianceConfig(family="spiked", spike_strength=1e300))
+    summary = covariance_summary(huge_spike)
+    assert summary.trace_of_square == math.inf and summary.operator_norm == 1.0 + 1e300
+    huge_mean = DataConfig(n=2, d=3, signal=1e200, covariance=CovarianceConfig(family="spiked"))
+    with np.errstate(over="ignore"):  # mu @ mu overflows in numpy, by design of this case
+        summary = covariance_summary(huge_mean)
+    assert summary.mean_sigma_mean == math.inf
+
+
+@pytest.mark.parametrize("theta", [4.0, 1e8, 1e12])
+def test_spiked_mahalanobis_along_the_mean_keeps_full_precision(theta):
+    # Spike along mu: mu^T Sigma^{-1} mu = ||mu||^2 / (1 + theta) exactly. The subtraction
+    # ||mu||^2 - theta/(1+theta) ||mu||^2 would lose log10(1 + theta) digits (1e-4 relative at
+    # theta = 1e12); the computed form is a few roundings: 1e-14 relative.
+    data = DataConfig(n=2, d=5, signal=3.0, mean_direction="ones",
+                      covariance=CovarianceConfig(family="spiked", spike_strength=theta))
+    assert covariance_summary(data).mahalanobis_sq == pytest.approx(9.0 / (1.0 + theta), rel=1e-14)
+    huge_mean = DataConfig(n=2, d=3, signal=1e200, covariance=CovarianceConfig(family="spiked"))
+    with np.errstate(over="ignore"):
+        assert covariance_summary(huge_mean).mahalanobis_sq == math.inf
+
+
+def test_spike_direction_survives_a_mean_whose_norm_overflows():
+    # ||mu|| = 1e200 * sqrt(3) squares past float64; u = mu/||mu|| must still be a unit vector.
+    data = DataConfig(n=2, d=3, signal=1e200, mean_direction="ones",
+                      covariance=CovarianceConfig(family="spiked", spike_strength=3.0))
+    u = spike_direction(data)
+    # Three equal entries 1/sqrt(3), each within a couple of roundings.
+    np.testing.assert_allclose(u, np.full(3, 1 / math.sqrt(3)), rtol=1e-15)

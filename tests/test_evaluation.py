@@ -188,3 +188,22 @@ def test_a_perfect_classifier_gets_zero_errors_and_a_positive_upper_bound():
     assert estimate.errors == 0 and estimate.lower == 0.0
     # k = 0: upper = 1 - (alpha/2)^(1/n), the resolution of 10^4 points at 95%.
     assert estimate.upper == pytest.approx(1 - 0.025 ** 1e-4, rel=1e-10)
+
+
+def test_chunk_schedule_is_lazy_and_bounded():
+    # 10^30 test points: the chunk sizes are generated one at a time (a list of them would not
+    # fit in memory), each holding at most CHUNK_ENTRIES floats.
+    assert not isinstance(evaluation._chunks(10, 4), list)  # checked first: a list would hang below
+    chunks = evaluation._chunks(10**30, 20000)
+    first = next(chunks)
+    assert first * 20000 <= evaluation.CHUNK_ENTRIES and first == evaluation.CHUNK_ENTRIES // 20000
+    assert list(evaluation._chunks(10, 4)) == [10]
+    assert sum(evaluation._chunks(10**6 + 7, 20000)) == 10**6 + 7
+
+
+def test_a_nan_output_counts_as_an_error():
+    # A score function whose output overflowed to inf - inf = NaN classifies nothing: NaN <= 0 is
+    # False, so counting "margin <= 0" would have reported these points as correct.
+    data = DataConfig(n=2, d=3, noise=NoiseConfig(family="rademacher"))
+    estimate = monte_carlo_error(lambda X: np.full(len(X), np.nan), data, _rng(13), 100, 0.95)
+    assert estimate.errors == 100

@@ -18,7 +18,7 @@ from theorybench.config import (  # noqa: E402
     config_hash,
     config_to_dict,
 )
-from theorybench.simulate import simulate, summary  # noqa: E402
+from theorybench.simulate import beyond_reasons, simulate, summary  # noqa: E402
 
 
 def _small(**data):
@@ -74,6 +74,13 @@ def test_the_paper_setting_is_labelled_paper():
                                   "beyond_reasons": []}
 
 
+def test_unbalanced_classes_are_labelled_beyond():
+    # THEORY.md §1: the paper draws y = +1 with probability 1/2; the toolkit supports other
+    # balances, but no encoded theorem speaks about them.
+    setting = beyond_reasons(_small(class_balance=0.3))
+    assert len(setting) == 1 and "class_balance = 0.3" in setting[0]
+
+
 def test_training_error_counts_the_observed_labels():
     result = simulate(_small(label_flip=0.3))
     run = result.run
@@ -108,3 +115,12 @@ def test_a_run_with_non_finite_weights_has_no_test_error(monkeypatch):
     assert content["test_error"] is None
     assert content["training"]["stop_reason"] == "non_finite"
     assert "not measured" in summary(result)
+
+
+def test_no_observed_error_is_printed_as_a_resolution_not_as_zero():
+    config = _small().replace(data=DataConfig(n=12, d=300, signal=60.0))  # error ~ Phi(-60)
+    result = simulate(config)
+    assert result.test_error.errors == 0
+    line = summary(result).splitlines()[-1]
+    assert "= 0" not in line and "below the resolution" in line
+    assert f"{result.test_error.upper:.4g}" in line

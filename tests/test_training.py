@@ -81,6 +81,8 @@ def test_gram_run_evaluates_new_points_and_directions_without_forming_w():
     A = zero_start.final.coefficients
     assert zero_start.cosine(3.0 * A, 30) == pytest.approx(1.0, abs=1e-12)
     assert zero_start.cosine(-A, 30) == pytest.approx(-1.0, abs=1e-12)
+    # W(0) = 0 has no direction: the cosine is undefined (NaN), not a ZeroDivisionError.
+    assert math.isnan(zero_start.cosine(A, 0)) and math.isnan(zero_start.cosine(0 * A, 30))
 
 
 # --- The loss lives in log space (THEORY.md §2.6) -------------------------------------------------
@@ -302,3 +304,14 @@ def test_bad_queries_are_refused_with_a_message():
         run.inner_product(np.zeros((4, 10)), 5)
     with pytest.raises(UserInputError, match="d = 50"):
         run.preactivations(np.zeros((3, 49)))
+
+
+def test_nan_margins_give_a_nan_training_error_not_zero():
+    # K = X X^T overflows to inf while H(0) and the first (underflowed, zero) increment are finite,
+    # so H(1) = H(0) + K A = H(0) + inf * 0 is NaN: a non-finite stop whose margins classify
+    # nothing. NaN <= 0 is False, so counting "margin <= 0" would have reported 0 training errors.
+    X, y, a, W0 = np.array([[1e200], [-1e200]]), np.array([1.0, -1.0]), np.array([1.0]), np.ones((1, 1))
+    run = train(X, y, a, W0, GAMMA, config())
+    assert (run.stop_reason, run.steps_taken) == ("non_finite", 1)
+    assert run.checkpoints[0].train_error == 0.0
+    assert math.isnan(run.final.train_error)

@@ -103,9 +103,17 @@ def _require(condition: bool, parameter: str, value: Any, allowed: str) -> None:
 def _require_real(parameter: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be a real number.")
+    try:
+        # TOML integers are unbounded; one beyond float64's range (~1.8e308) cannot be used.
+        value = float(value)
+    except OverflowError:
+        # (no repr: Python refuses to print integers of more than 4300 digits)
+        digits = int(value.bit_length() * math.log10(2))
+        raise ConfigError(f"{parameter} = an integer of about {digits} digits is not allowed: it "
+                          "must be a finite real number, at most ~1.8e308 in magnitude.") from None
     if not math.isfinite(value):
         raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be finite.")
-    return float(value)
+    return value
 
 
 def _require_int(parameter: str, value: Any) -> int:
@@ -304,8 +312,8 @@ class DataConfig:
     d : int
         Dimension, d >= 1.
     signal : float
-        ||mu|| >= 0, with ``mean_direction``; ignored (must be left at its default) when ``mean``
-        is given.
+        ||mu|| >= 0, with ``mean_direction``; ignored (as is ``mean_direction``) when ``mean`` is
+        given, though still validated and part of the configuration hash.
     mean_direction : str
         ``e1`` (mu = signal e_1) or ``ones`` (mu = signal (1,...,1)/sqrt d).
     mean : tuple of float or None
@@ -345,6 +353,9 @@ class DataConfig:
         _require(0 <= flip < 0.5, "data.label_flip", flip, "in [0, 1/2)")
         object.__setattr__(self, "label_flip", flip)
         if self.mean is not None:
+            if isinstance(self.mean, (str, bytes, dict)) or not hasattr(self.mean, "__iter__"):
+                raise ConfigError(f"data.mean = {self.mean!r} is not allowed: it must be a list of "
+                                  f"d = {d} real numbers.")
             mean = tuple(_require_real("data.mean", v) for v in self.mean)
             if len(mean) != d:
                 raise ConfigError(f"data.mean has length {len(mean)} but data.d = {d}: they must agree.")
@@ -597,8 +608,10 @@ def config_from_toml(text: str, source: str = "<string>") -> Config:
     """Parse TOML text into a validated `Config`; malformed TOML raises `ConfigError`."""
     try:
         values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source} is not valid TOML: {error}.")
+    except (ValueError, RecursionError) as error:
+        # TOMLDecodeError is a ValueError; tomllib also lets through the ValueError of an integer
+        # of more than 4300 digits and the RecursionError of arrays nested thousands deep.
+        raise ConfigError(f"{source} is not valid TOML: {error}.") from None
     return config_from_dict(values)
 
 

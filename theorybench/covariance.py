@@ -62,6 +62,9 @@ def spike_direction(data: DataConfig) -> np.ndarray:
         u[0] = 1.0
         return u
     mu = data.mean_vector()
+    # Scaled by max |mu_k| first: ||mu|| itself overflows to inf once ||mu|| > ~1.3e154, and
+    # mu / inf = 0 would silently remove the spike.
+    mu = mu / float(np.max(np.abs(mu)))
     return mu / float(np.linalg.norm(mu))
 
 
@@ -228,13 +231,21 @@ def covariance_summary(data: DataConfig) -> CovarianceSummary:
         u = spike_direction(data)
         along = float(u @ mu)
         norm_sq = float(mu @ mu)
+        # Products, not ``**``: a Python float power raises OverflowError past 1.8e308 where a
+        # product gives inf, which the theory layer reports as an overflow (theta, mu are unbounded).
+        along_sq = along * along
+        # mu^T Sigma^{-1} mu as ||mu - <u, mu> u||^2 + <u, mu>^2 / (1 + theta), the same value as
+        # the closed form above without its cancellation: for mu along u (the default spike)
+        # ||mu||^2 - theta/(1+theta) <u, mu>^2 subtracts two nearly equal numbers and loses
+        # log10(1 + theta) digits (and gives inf - inf = NaN once they overflow).
+        perpendicular = mu - along * u
         return CovarianceSummary(
             trace=data.d + theta,
-            trace_of_square=data.d - 1 + (1.0 + theta) ** 2,
+            trace_of_square=data.d - 1 + (1.0 + theta) * (1.0 + theta),
             operator_norm=1.0 + theta,
             mean_norm_sq=norm_sq,
-            mean_sigma_mean=norm_sq + theta * along**2,
-            mahalanobis_sq=norm_sq - theta / (1.0 + theta) * along**2,
+            mean_sigma_mean=norm_sq + theta * along_sq,
+            mahalanobis_sq=float(perpendicular @ perpendicular) + along_sq / (1.0 + theta),
         )
     eigenvalues, vectors = covariance_eigendecomposition(data)
     coordinates = mu if vectors is None else vectors.T @ mu

@@ -2,7 +2,8 @@
 the exact Gaussian error of a linear direction.
 
 Test error of a classifier g (THEORY.md §1): :math:`P(y\\, g(x) \\le 0)` for a fresh clean pair
-(a tie g(x) = 0 counts as an error). The Monte Carlo estimate counts errors on fresh points and
+(a tie g(x) = 0 counts as an error, and so does a NaN output, which only arises when the output
+overflows). The Monte Carlo estimate counts errors on fresh points and
 reports the exact Clopper–Pearson interval (`theorybench.stats`).
 
 For Gaussian noise the network's m pre-activations are sampled directly (EXACT in law):
@@ -19,7 +20,7 @@ d-dimensional points in chunks of bounded memory.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,18 @@ def resolve_network(model: Any, a: np.ndarray | None = None,
     return np.asarray(W, dtype=np.float64), np.asarray(a, dtype=np.float64), float(gamma)
 
 
-def _chunks(points: int, width: int) -> list[int]:
+def _chunks(points: int, width: int) -> Iterator[int]:
+    # A generator, not a list: the number of chunks grows with `points` (10^7 chunks of 104 rows
+    # for 10^9 points at d = 20000), and memory must not.
     rows = max(1, CHUNK_ENTRIES // max(1, width))
-    return [min(rows, points - start) for start in range(0, points, rows)]
+    for start in range(0, points, rows):
+        yield min(rows, points - start)
+
+
+def count_errors(margins: np.ndarray) -> int:
+    """Number of margins y g(x) that are not > 0: ties (0) and NaN (an output that overflowed to
+    inf - inf) are errors; ``margin <= 0`` would count a NaN as a correct classification."""
+    return int(np.count_nonzero(~(margins > 0.0)))
 
 
 def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator, points: int,
@@ -74,7 +84,7 @@ def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator
               delay=PROGRESS_DELAY_S) as bar:
         for rows in _chunks(points, data.d):
             X, y = sample_test_set(data, rng, rows)
-            errors += int(np.count_nonzero(y * scores(X) <= 0.0))
+            errors += count_errors(y * scores(X))
             bar.update(rows)
     return BinomialEstimate.from_counts(errors, points, confidence)
 
@@ -91,7 +101,7 @@ def _gaussian_network_error(W: np.ndarray, a: np.ndarray, gamma: float, data: Da
         for rows in _chunks(points, W.shape[0]):
             y = sample_labels(data.class_balance, rng, rows)
             H = np.outer(y, mean_preactivation) + rng.standard_normal((rows, R.shape[0])) @ R
-            errors += int(np.count_nonzero(y * output_from_preactivations(H, a, gamma) <= 0.0))
+            errors += count_errors(y * output_from_preactivations(H, a, gamma))
             bar.update(rows)
     return BinomialEstimate.from_counts(errors, points, confidence)
 

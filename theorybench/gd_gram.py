@@ -49,8 +49,11 @@ class GramSpaceGD:
     implementation = "gram"
 
     def __init__(self, X: np.ndarray, W0: np.ndarray) -> None:
-        self.gram = X @ X.T
-        self.initial_preactivations = X @ np.asarray(W0, dtype=np.float64).T
+        # An overflow (entries beyond ~1e154) is recorded as the run's "non_finite" stop reason by
+        # the trainer, not printed as a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.gram = X @ X.T
+            self.initial_preactivations = X @ np.asarray(W0, dtype=np.float64).T
         self._initial_norm_sq = float(np.sum(np.square(W0)))
         self.coefficients = np.zeros_like(self.initial_preactivations)
         self.preactivations = self.initial_preactivations.copy()
@@ -58,7 +61,8 @@ class GramSpaceGD:
     def advance(self, increment: np.ndarray) -> None:
         """One step :math:`A \\leftarrow A + D`, :math:`H = H(0) + K A`; :math:`O(n^2 m)`."""
         self.coefficients += increment
-        self.preactivations = self.initial_preactivations + self.gram @ self.coefficients
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite: the trainer's stop reason
+            self.preactivations = self.initial_preactivations + self.gram @ self.coefficients
 
     def weight_norm(self) -> float:
         """:math:`\\|W\\|_F` from :math:`\\|W(0)\\|_F^2 + \\langle A, H + H(0)\\rangle_F`, O(n m).

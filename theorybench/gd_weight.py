@@ -40,8 +40,9 @@ class WeightSpaceGD:
 
     def advance(self, increment: np.ndarray) -> None:
         """One step :math:`W \\leftarrow W + D^\\top X` and the new :math:`H = X W^\\top`."""
-        self._W += increment.T @ self._X
-        self.preactivations = self._X @ self._W.T
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite: the trainer's stop reason
+            self._W += increment.T @ self._X
+            self.preactivations = self._X @ self._W.T
 
     def weight_norm(self) -> float:
         """:math:`\\|W\\|_F` of the current iterate."""

@@ -46,7 +46,9 @@ def load_user_sampler(spec: str) -> Callable[[np.random.Generator, tuple[int, ..
     except Exception as error:  # any import-time failure is the user's module, not ours
         raise UserInputError(
             f"data.noise.sampler = {spec!r}: module {module_name!r} cannot be imported "
-            f"({type(error).__name__}: {error}). It must be importable from the current Python path."
+            f"({type(error).__name__}: {error}). It must be importable from the Python path; the "
+            "theorybench command does not search the current directory, so for a module there run "
+            "it as PYTHONPATH=. theorybench ..."
         ) from None
     function = getattr(module, attribute, None)
     if not callable(function):

@@ -36,6 +36,9 @@ def beyond_reasons(config: Config) -> list[str]:
     reasons = []
     if data.label_flip > 0:
         reasons.append(f"label noise (data.label_flip = {data.label_flip})")
+    if data.class_balance != 0.5:
+        reasons.append(f"unbalanced classes (data.class_balance = {data.class_balance}; the paper has "
+                       "P(y = +1) = 1/2, THEORY.md §1)")
     if training.loss != "exponential":
         reasons.append(f"{training.loss} loss (the paper trains on the exponential loss)")
     if training.normalized:
@@ -160,6 +163,13 @@ def summary(result: SimulationResult) -> str:
     test = result.test_error
     if test is None:
         lines.append("test error: not measured (the final weights are not finite)")
+    elif test.errors == 0:
+        # No error seen is a resolution, not an error rate of 0 (docs/data_model.md).
+        level = f"{100 * test.confidence:g}%"
+        lines.append(
+            f"test error: no error in {test.trials} points, so below the resolution: {level} "
+            f"Clopper-Pearson interval [0, {test.upper:.4g}]"
+        )
     else:
         level = f"{100 * test.confidence:g}%"
         lines.append(

@@ -86,7 +86,8 @@ class Checkpoint:
     pattern_intact : bool
         Whether the pattern held at every step from 1 to ``step`` (vacuously True at step 0).
     train_error : float
-        Fraction of training samples with margin :math:`y_i f(x_i; W(t)) \\le 0`.
+        Fraction of training samples with margin :math:`y_i f(x_i; W(t)) \\le 0`; NaN when a
+        margin is NaN (only in a run stopping as ``non_finite``).
     coefficients : ndarray (n, m) or None
         ``A(t)`` with :math:`W(t) = W(0) + A(t)^\\top X` (Gram implementation only; read-only).
     weights : ndarray (m, d) or None
@@ -234,11 +235,16 @@ class TrainingRun:
                      + np.sum(checkpoint.coefficients * (self.gram @ B)))
 
     def cosine(self, B: np.ndarray, step: int) -> float:
-        """:math:`\\cos(W(t), B^\\top X)` with :math:`\\|B^\\top X\\|_F^2 = \\langle B, K B\\rangle_F`."""
+        """:math:`\\cos(W(t), B^\\top X)` with :math:`\\|B^\\top X\\|_F^2 = \\langle B, K B\\rangle_F`;
+        NaN when either is the zero matrix (e.g. ``W(0)`` with ``init_scale = 0``), where no
+        cosine exists."""
         B = self._check_coefficients(B)
         gram = self.gram if self.gram is not None else self.X @ self.X.T
         norm = math.sqrt(max(float(np.sum(B * (gram @ B))), 0.0))
-        return self.inner_product(B, step) / (self.checkpoint(step).weight_norm * norm)
+        denominator = self.checkpoint(step).weight_norm * norm
+        if denominator == 0.0:
+            return math.nan
+        return self.inner_product(B, step) / denominator
 
     def _check_coefficients(self, B: np.ndarray) -> np.ndarray:
         B = np.asarray(B, dtype=np.float64)
@@ -349,7 +355,7 @@ def train(
             weight_norm=engine.weight_norm(),
             pattern_fraction=float(pattern.mean()),
             pattern_intact=intact,
-            train_error=float(np.mean(state.margins <= 0)),
+            train_error=_train_error(state.margins),
             coefficients=coefficients,
             weights=weights,
         )
@@ -405,6 +411,14 @@ def train(
         initial_preactivations=engine.initial_preactivations if isinstance(engine, GramSpaceGD)
         else X @ W0.T,
     )
+
+
+def _train_error(margins: np.ndarray) -> float:
+    """Fraction of margins :math:`y_i f(x_i; W) \\le 0`, or NaN when some margin is NaN (a
+    non-finite state classifies nothing; ``NaN <= 0`` is False and would count as correct)."""
+    if np.isnan(margins).any():
+        return math.nan
+    return float(np.mean(margins <= 0))
 
 
 def _progress_bar(total: int):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from theorybench.config import config_hash, load_config
 from theorybench.errors import UserInputError
-from theorybench.simulate import simulate, summary
 
 HELP = "run one configuration: sample, train by gradient descent, measure the test error"
 RESULT_NAME = "result.json"
@@ -44,6 +43,9 @@ def _prepare_output(directory: Path) -> Path:
 
 
 def run(args) -> int:
+    # Imported here: the simulator (scipy.stats, the training loop) is not needed to parse arguments.
+    from theorybench.simulate import simulate, summary
+
     config = load_config(args.config)
     if args.seed is not None:
         config = config.replace(seed=args.seed)
@@ -51,7 +53,15 @@ def run(args) -> int:
         Path("theorybench-out") / f"simulate-{config_hash(config)}")
     path = _prepare_output(directory)
     start = time.perf_counter()
-    result = simulate(config, progress=True)
+    try:
+        result = simulate(config, progress=True)
+    except MemoryError as error:
+        # The sizes are the user's to choose (data.n x data.d training points, network.m x data.d
+        # weights, test points in chunks of bounded size); an allocation that fails is their input.
+        raise UserInputError(
+            f"the configuration needs more memory than this machine has ({error}); reduce data.n, "
+            "data.d or network.m."
+        ) from None
     elapsed = time.perf_counter() - start
     try:
         path.write_text(result.to_json(), encoding="utf-8")
