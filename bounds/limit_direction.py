@@ -229,7 +229,9 @@ def _svm_cosine(K: np.ndarray, y: np.ndarray, linear_coefficients: np.ndarray,
         return None
     u, v = linear_coefficients, svm.coefficients
     # <w_bar, w_svm> / (||w_bar|| ||w_svm||) from K alone; both norms are > 0 for separable data.
-    return float(u @ K @ v / math.sqrt(float(u @ K @ u) * float(v @ K @ v)))
+    # Each norm is rooted on its own: with a huge signal lambda ~ 1/||x||^2, so each squared norm
+    # is ~ 1/||x||^2 and their product can underflow to 0 (found at signal 1e100).
+    return float(u @ K @ v) / (math.sqrt(float(u @ K @ u)) * math.sqrt(float(v @ K @ v)))
 
 
 def limit_direction_from_gram(K: np.ndarray, y: np.ndarray, a: np.ndarray, gamma: float, *,

@@ -87,7 +87,11 @@ def regime_indicator(values: Mapping[str, float], exponent: str = "psi") -> floa
 
 
 def regime(r: float) -> str:
-    """``"weak"`` for r < 1, ``"strong"`` for r >= 1 (RECONSTRUCTED, §4: the knee sits at r ~ 1)."""
+    """``"weak"`` for r < 1, ``"strong"`` for r >= 1 (RECONSTRUCTED, §4: the knee sits at r ~ 1);
+    ``"undefined"`` for r = nan (0/0: mu'Sigma mu = 0 and Tr Sigma^2 = 0, i.e. Sigma = 0 on mu's
+    side and everywhere else)."""
+    if math.isnan(r):
+        return "undefined"
     return "weak" if r < 1.0 else "strong"
 
 

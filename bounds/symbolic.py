@@ -193,9 +193,18 @@ class Statement:
         args, functions = self._functions("numpy")
         arguments = self._arguments(args, values)
         with np.errstate(all="ignore"):
-            parts = tuple(float(f(*arguments)) for f in functions)
+            try:
+                parts = tuple(float(f(*arguments)) for f in functions)
+            except (ZeroDivisionError, OverflowError):
+                # Python floats raise on x/0 (signal 0, Sigma = 0, omega = 0, all valid inputs);
+                # float64 scalars give the IEEE answer (inf, or nan for 0/0) instead.
+                parts = tuple(float(f(*map(np.float64, arguments))) for f in functions)
         if not all(math.isfinite(p) for p in parts):
-            parts = tuple(float(p) for p in self.evaluate_mp(values))
+            try:
+                parts = tuple(float(p) for p in self.evaluate_mp(values))
+            except ZeroDivisionError:
+                # A true division by zero: mpmath raises where float64 gave inf or nan; keep those.
+                pass
         return parts if self.is_condition else parts[0]
 
     def evaluate_mp(self, values: Mapping[str, float], digits: int = MPMATH_DIGITS) -> tuple:
@@ -400,7 +409,14 @@ def critical_constant(name: str, values: Mapping[str, float]) -> float:
     expression = critical_constant_expression(name)
     args = _sorted_symbols(expression)
     function = _critical_function(name)
-    return float(function(*[values[s.name] for s in args]))
+    arguments = [values[s.name] for s in args]
+    # E.g. Case 2 typical with ||mu|| = 0: C <= Tr Sigma / (n ||mu||^2) holds for every C, and the
+    # IEEE answer inf says so; Python floats raise on x/0 where float64 scalars give inf (or nan).
+    with np.errstate(all="ignore"):
+        try:
+            return float(function(*arguments))
+        except ZeroDivisionError:
+            return float(function(*map(np.float64, arguments)))
 
 
 @functools.lru_cache(maxsize=None)

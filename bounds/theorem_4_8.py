@@ -8,8 +8,9 @@ linear for balanced neurons (§2.3).
 
 Hypotheses, each a `bounds.contract.HypothesisResult`:
 
-- **H0** (PAPER): :math:`0<\\gamma<1`; :math:`a_j = \\pm 1/\\sqrt m` fixed; labels from the mixture
-  (no label noise); plain gradient descent on the exponential loss.
+- **H0** (PAPER): :math:`0<\\gamma<1`; :math:`a_j = \\pm 1/\\sqrt m` fixed with :math:`m_+ = m_-`
+  (THEORY §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
+  plain gradient descent on the exponential loss.
 - **Case 1** (EXACT on the sample): :math:`\\min_{i,k} y_i y_k\\langle x_i, x_k\\rangle \\ge 0`. Typical
   case (RECONSTRUCTED): :math:`\\|\\mu\\|^2 \\ge C_1\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n}`
   (THEORY's :math:`\\sqrt{d\\log n}` with :math:`\\operatorname{Tr}\\Sigma^2` for ``d``).
@@ -51,6 +52,7 @@ from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, eval
                              from_statement)
 from bounds.rates import parameter_values
 from theorybench.config import Config
+from theorybench.errors import UserInputError
 
 SECTION = "§3"
 # |a_j| sqrt(m) is 1 up to the rounding of 1/sqrt(m) and of the product (two roundings, < 3e-16
@@ -105,7 +107,12 @@ def step_one(sample: Sample) -> StepOne:
     """
     X, y, W0, a, gamma, eta = sample.X, sample.y, sample.W0, sample.a, sample.gamma, sample.eta
     n = X.shape[0]
-    K = X @ X.T
+    with np.errstate(over="ignore"):
+        K = X @ X.T
+    if not np.all(np.isfinite(K)):
+        # ||x_i||^2 beyond 1.8e308 (e.g. signal = 1e200): no first-step quantity is representable.
+        raise UserInputError("the training Gram matrix X X^T overflows float64 (some ||x_i||^2 > "
+                             "1.8e308): rescale the data (a smaller signal or covariance).")
     H0 = X @ W0.T
     log_losses = -y * (_phi(H0, gamma) @ a)
     top = float(log_losses.max())
@@ -199,6 +206,10 @@ class Theorem48(Theorem):
         deviation = float(np.abs(np.abs(a) * math.sqrt(a.size) - 1.0).max())
         rows.append(evaluate("h0", "H0: a_j = +-1/sqrt(m)", deviation, SECOND_LAYER_TOLERANCE, "<=",
                              detail="max | |a_j| sqrt(m) - 1 |", **common))
+        positive, negative = int(np.count_nonzero(a > 0)), int(np.count_nonzero(a < 0))
+        rows.append(flag("h0", "H0: balanced neurons m_+ = m_-", positive == negative,
+                         f"m_+ = {positive}, m_- = {negative} (an unbalanced second layer is "
+                         "BEYOND, §8)", **common))
         return rows
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:

@@ -42,9 +42,19 @@ from theorybench.covariance import covariance_apply
 SECTION = "§4"
 
 
+# The constants of Theorem 4.8's data condition (Case 1, Case 2), which the error theorems require:
+# each of them carries these too, so that `--constant C_2=0.5` changes Theorem 4.8 and every theorem
+# that relies on it alike (default 1, THEORY §0).
+DATA_CONDITION_CONSTANTS = {"C_1": 1.0, "C_2": 1.0}
+
+
 def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section: str,
                                direction: Theorem | None = None) -> list[HypothesisResult]:
-    """Rows shared by the error theorems: balanced neurons, no label noise, Theorem 4.8 applies."""
+    """Rows shared by the error theorems: balanced neurons, no label noise, Theorem 4.8 applies.
+
+    ``direction`` is the Theorem 4.8 instance whose Case 1 / Case 2 rows decide the last row (pass
+    one with the caller's ``C_1, C_2``); default constants when omitted.
+    """
     common = dict(section=section, depends_on_sample=False, evaluated_on="parameters")
     network = config.network
     rows = [
@@ -87,33 +97,67 @@ def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
                           value=regime(r)))
     if values["mu_norm"] > 0:
         # The boundaries hold the direction of mu fixed, which needs a direction (||mu|| > 0).
-        knee = phase_boundary_signal(values)
-        benign = benign_boundary_signal(values)
-        out.append(Conclusion("knee signal", "||mu|| at r = 1, the phase boundary (direction of mu "
-                              f"fixed): mu_norm = {knee.expression}", "RECONSTRUCTED", section,
-                              value=knee.value))
-        out.append(Conclusion("benign signal", "||mu|| at psi = 1: error of order one below, decaying "
-                              "above (direction of mu fixed)", "RECONSTRUCTED", section,
-                              value=benign.value))
+        # With kappa = mu'Sigma mu/||mu||^2, r = n kappa ||mu||^2 / Tr Sigma^2 reaches 1 at one
+        # ||mu|| iff kappa > 0 and Tr Sigma^2 > 0; psi = n||mu||^4/(n kappa ||mu||^2 + Tr Sigma^2)
+        # reaches 1 iff its denominator is not identically 0 (both are valid inputs: a user Sigma
+        # with mu outside its range, or Sigma = 0).
+        kappa_positive = values["mu_sigma_mu"] > 0
+        noise_positive = values["tr_sigma2"] > 0
+        functionals = (values["mu_norm"] ** 2, values["mu_sigma_mu"], values["tr_sigma2"])
+        if not all(math.isfinite(v) for v in functionals):
+            # E.g. signal = 1e200: ||mu||^2 overflows float64 and no boundary can be solved for.
+            out.append(Conclusion("knee signal", "not computed: ||mu||^2, mu'Sigma mu or Tr Sigma^2 "
+                                  "overflows float64", "RECONSTRUCTED", section))
+        elif kappa_positive and noise_positive:
+            knee = phase_boundary_signal(values)
+            out.append(Conclusion("knee signal", "||mu|| at r = 1, the phase boundary (direction "
+                                  f"of mu fixed): mu_norm = {knee.expression}", "RECONSTRUCTED",
+                                  section, value=knee.value))
+        else:
+            why = ("0/0 for every ||mu|| (Sigma = 0)" if not (kappa_positive or noise_positive)
+                   else "0 for every ||mu|| (mu'Sigma mu = 0)" if not kappa_positive
+                   else "inf for every ||mu|| (Tr Sigma^2 = 0)")
+            out.append(Conclusion("knee signal", "no phase boundary: r = " + why, "RECONSTRUCTED",
+                                  section))
+        if not all(math.isfinite(v) for v in functionals):
+            out.append(Conclusion("benign signal", "not computed: ||mu||^2, mu'Sigma mu or "
+                                  "Tr Sigma^2 overflows float64", "RECONSTRUCTED", section))
+        elif kappa_positive or noise_positive:
+            benign = benign_boundary_signal(values)
+            out.append(Conclusion("benign signal", "||mu|| at psi = 1: error of order one below, "
+                                  "decaying above (direction of mu fixed)", "RECONSTRUCTED",
+                                  section, value=benign.value))
+        else:
+            out.append(Conclusion("benign signal", "no benign boundary: psi = inf for every "
+                                  "||mu|| > 0 (Sigma = 0 along mu and Tr Sigma^2 = 0)",
+                                  "RECONSTRUCTED", section))
     return out
 
 
 
+def data_condition(theorem: Theorem) -> Theorem48:
+    """Theorem 4.8 with the ``C_1, C_2`` of ``theorem`` (an error theorem that requires its data
+    condition)."""
+    return Theorem48(**{k: theorem.constants[k] for k in DATA_CONDITION_CONSTANTS})
+
+
 class Theorem51(Theorem):
-    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), THEORY §4. Constants ``C_u, c_u, c_l, C_l``."""
+    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), THEORY §4. Constants ``C_u, c_u, c_l, C_l``,
+    and ``C_1, C_2`` of the data condition of Theorem 4.8 it requires."""
 
     key = "5.1"
     title = "Theorem 5.1 (Gaussian error of the limit direction)"
     section = SECTION
     provenance = "RECONSTRUCTED"
     requirements = (("gaussian",), ("balanced",), ("no_label_noise",), ("limit",))
-    default_constants = {"C_u": 1.0, "c_u": 1.0, "c_l": 1.0, "C_l": 1.0}
+    default_constants = {"C_u": 1.0, "c_u": 1.0, "c_l": 1.0, "C_l": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         family = config.data.noise.family
         rows = [flag("gaussian", "Gaussian noise", family == "gaussian", f"noise family {family!r}",
                      provenance="PAPER", section=SECTION)]
-        return rows + limit_direction_hypotheses(config, sample, section=SECTION)
+        return rows + limit_direction_hypotheses(config, sample, section=SECTION,
+                                                 direction=data_condition(self))
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
@@ -131,13 +175,16 @@ class Theorem51(Theorem):
         out.append(Conclusion("Bayes error", "Phi(-sqrt(mu' Sigma^+ mu))", "EXACT", "§2.4",
                               value=math.exp(log_bayes), log_value=log_bayes))
         if sample is not None:
-            out += exact_error_on_sample(config, sample, psi=out[0].value)
+            out += exact_error_on_sample(config, sample, psi=out[0].value,
+                                         log_prefactor=math.log(self.constants["C_u"]))
         return out
 
 
-def exact_error_on_sample(config: Config, sample: Sample, *, psi: float) -> list[Conclusion]:
+def exact_error_on_sample(config: Config, sample: Sample, *, psi: float,
+                          log_prefactor: float = 0.0) -> list[Conclusion]:
     """The EXACT Gaussian test error of the limit direction of this draw (THEORY §2.2–2.4) and the
-    implied constant :math:`\\hat c = -\\log\\mathrm{err}/\\psi` of the rate statement (§7).
+    implied constant :math:`\\hat c = (\\log C_u - \\log\\mathrm{err})/\\psi` of the rate statement
+    :math:`\\mathrm{err} \\le C_u e^{-c\\psi}` (§7; ``log_prefactor`` is :math:`\\log C_u`, 0 by default).
 
     :math:`\\mathrm{err}(\\bar w) = \\Phi(-\\langle\\bar w,\\mu\\rangle/\\|\\Sigma^{1/2}\\bar w\\|)` with
     :math:`\\bar w = \\sum_i\\lambda_i y_i x_i`, the boundary of the balanced network (§2.3). When
@@ -158,6 +205,7 @@ def exact_error_on_sample(config: Config, sample: Sample, *, psi: float) -> list
     log_error = log_gaussian_error(t, s)
     out = [Conclusion(name, words, "EXACT", "§2.4", value=math.exp(log_error), log_value=log_error)]
     if math.isfinite(log_error) and psi > 0:
-        out.append(Conclusion("implied c", "-log err(w_bar) / psi on this draw (the constant of "
-                              "exp(-c psi), §7)", "EXACT", "§7", value=-log_error / psi))
+        out.append(Conclusion("implied c", "(log C_u - log err(w_bar)) / psi on this draw (the "
+                              "constant c of C_u exp(-c psi), §7)", "EXACT", "§7",
+                              value=(log_prefactor - log_error) / psi))
     return out

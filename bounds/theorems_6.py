@@ -27,7 +27,8 @@ from bounds import symbolic
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, evaluate, flag,
                              from_statement, undecidable)
 from bounds.rates import absolute_moment, default_moment_order, parameter_values, regime
-from bounds.theorem_5_1 import limit_direction_hypotheses, log_bayes_error, rate_conclusions
+from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, data_condition,
+                                limit_direction_hypotheses, log_bayes_error, rate_conclusions)
 from theorybench.config import Config
 from theorybench.errors import UserInputError
 
@@ -75,7 +76,8 @@ class Assumption61(Theorem):
 
 class Theorem62(Theorem):
     """Sub-Gaussian upper bound, attributed to Theorem 6.2 (likely: public summaries place the
-    sub-Gaussian extension there). RECONSTRUCTED, THEORY §5; constants ``C_sg, c_sg, C_61``."""
+    sub-Gaussian extension there). RECONSTRUCTED, THEORY §5; constants ``C_sg, c_sg, C_61`` (and
+    ``C_1, C_2`` of Theorem 4.8's data condition)."""
 
     key = "6.2"
     title = "Theorem 6.2 (sub-Gaussian noise)"
@@ -83,7 +85,7 @@ class Theorem62(Theorem):
     provenance = "RECONSTRUCTED"
     requirements = (("sub_gaussian",), ("assumption_6_1",), ("balanced",), ("no_label_noise",),
                     ("limit",))
-    default_constants = {"C_sg": 1.0, "c_sg": 1.0, "C_61": 1.0}
+    default_constants = {"C_sg": 1.0, "c_sg": 1.0, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         proxy = config.data.noise.sub_gaussian_variance_proxy()
@@ -92,7 +94,8 @@ class Theorem62(Theorem):
                    else f"noise family {config.data.noise.family!r} has no known proxy",
                    provenance="EXACT", section="§1")
         return [row, assumption_6_1(config, self.constants["C_61"])] + \
-            limit_direction_hypotheses(config, sample, section=SECTION)
+            limit_direction_hypotheses(config, sample, section=SECTION,
+                                       direction=data_condition(self))
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
@@ -106,7 +109,8 @@ class Theorem62(Theorem):
 class StrongRegimeBayesOrder(Theorem):
     """Bayes-order error in the strong isotropic Gaussian regime. Attributed to Theorem 6.2 by a
     public summary and read as part of Theorem 5.1's strong regime by THEORY §4: which number is
-    uncertain. RECONSTRUCTED, THEORY §4–§5; constants ``C_B, c_B``."""
+    uncertain. RECONSTRUCTED, THEORY §4–§5; constants ``C_B, c_B`` (and ``C_1, C_2`` of Theorem 4.8's
+    data condition)."""
 
     key = "6.2-strong"
     title = "Bayes-order error, strong isotropic Gaussian regime (6.2 or 5.1)"
@@ -114,7 +118,7 @@ class StrongRegimeBayesOrder(Theorem):
     provenance = "RECONSTRUCTED"
     requirements = (("gaussian",), ("isotropic",), ("strong",), ("balanced",), ("no_label_noise",),
                     ("limit",))
-    default_constants = {"C_B": 1.0, "c_B": 1.0}
+    default_constants = {"C_B": 1.0, "c_B": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         values = parameter_values(config)
@@ -130,7 +134,8 @@ class StrongRegimeBayesOrder(Theorem):
                      ">=", provenance="RECONSTRUCTED", log_scale=True, statement="regime_indicator",
                      **common),
         ]
-        return rows + limit_direction_hypotheses(config, sample, section=SECTION)
+        return rows + limit_direction_hypotheses(config, sample, section=SECTION,
+                                       direction=data_condition(self))
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
@@ -144,14 +149,15 @@ class StrongRegimeBayesOrder(Theorem):
 
 class Theorem63(Theorem):
     """Polynomial-tail bound, attributed to Theorem 6.3 (fairly sure: THEORY §5). RECONSTRUCTED;
-    constants ``C_K, C_61``; ``moment_order`` q in (2, 4] (default: `default_moment_order`)."""
+    constants ``C_K, C_61`` (and ``C_1, C_2`` of Theorem 4.8's data condition); ``moment_order`` q
+    in (2, 4] (default: `default_moment_order`)."""
 
     key = "6.3"
     title = "Theorem 6.3 (polynomial tails)"
     section = SECTION
     provenance = "RECONSTRUCTED"
     requirements = (("moment",), ("assumption_6_1",), ("balanced",), ("no_label_noise",), ("limit",))
-    default_constants = {"C_K": 1.0, "C_61": 1.0}
+    default_constants = {"C_K": 1.0, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def __init__(self, moment_order: float | None = None, **constants: float) -> None:
         super().__init__(**constants)
@@ -167,11 +173,14 @@ class Theorem63(Theorem):
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         q = self._order(config)
         K = absolute_moment(config.data.noise, q)
-        row = evaluate("moment", f"finite moment E|xi|^{q:g} = K", K, math.inf, "<",
-                       provenance="EXACT", section="§1", depends_on_sample=False,
-                       evaluated_on="parameters", detail=f"q = {q:g}")
+        # A yes/no row: "K < inf" as a relation would read "holds by inf" or "fails by nan".
+        row = flag("moment", f"finite moment E|xi|^{q:g} = K", math.isfinite(K),
+                   f"K = {K:.4g}, q = {q:g}" if math.isfinite(K) else
+                   f"K = inf, q = {q:g} (the noise law has no finite moment of order q)",
+                   provenance="EXACT", section="§1")
         return [row, assumption_6_1(config, self.constants["C_61"])] + \
-            limit_direction_hypotheses(config, sample, section=SECTION)
+            limit_direction_hypotheses(config, sample, section=SECTION,
+                                       direction=data_condition(self))
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         q = self._order(config)

@@ -119,3 +119,74 @@ def test_bad_arguments_exit_2(capsys, args, message):
 def test_directory_as_config_exits_2(capsys, tmp_path):
     status, _, err = run_check(capsys, str(tmp_path))
     assert status == 2 and "is a directory" in err
+
+
+def test_constants_reach_every_theorem_that_relies_on_theorem_4_8(capsys):
+    # With C_2 = 0.5 Case 2 holds (typical case, the default); the error theorems, which require
+    # Theorem 4.8's data condition, must say so too rather than use C_2 = 1 behind the user's back.
+    _, out, _ = run_check(capsys, "--json", "--constant", "C_2=0.5")
+    report = json.loads(out)
+    for theorem in report["theorems"]:
+        if theorem["key"] in ("5.1", "6.2", "6.2-strong", "6.3"):
+            assert theorem["constants"]["C_2"] == 0.5
+            limit = next(h for h in theorem["hypotheses"] if h["key"] == "limit")
+            assert limit["holds"] is True, theorem["key"]
+
+
+def _strict_json(text):
+    """JSON without the non-standard NaN / Infinity tokens (strict parsers reject them)."""
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+    return json.loads(text, parse_constant=refuse)
+
+
+EXTREME = {  # valid but extreme configurations: none may crash, every output is strict JSON
+    "d = 1, n = 2, m = 1, m_positive = 1":
+        "[data]\nn = 2\nd = 1\n[network]\nm = 1\nm_positive = 1",
+    "gamma near 0": "[data]\nn = 6\nd = 40\n[network]\ngamma = 1e-12",
+    "gamma near 1": "[data]\nn = 6\nd = 40\n[network]\ngamma = 0.999999999",
+    "omega = 0": "[data]\nn = 6\nd = 40\n[network]\ninit_scale = 0.0",
+    "huge omega": "[data]\nn = 5\nd = 100\n[network]\ninit_scale = 1e6\nm = 2",
+    "student_t nu = 2.5": "[data]\nn = 6\nd = 40\n[data.noise]\nfamily = 'student_t'\nnu = 2.5",
+    "label noise": "[data]\nn = 6\nd = 40\nlabel_flip = 0.49",
+    "signal 0": "[data]\nn = 6\nd = 40\nsignal = 0.0",
+    "mu outside range(Sigma)": "[data]\nn = 3\nd = 2\nmean = [1.0, 0.0]\n[data.covariance]\n"
+                               "family = 'user'\nmatrix = [[0.0, 0.0], [0.0, 1.0]]",
+    "Sigma = 0": "[data]\nn = 3\nd = 2\nmean = [1.0, 0.0]\n[data.covariance]\nfamily = 'user'\n"
+                 "matrix = [[0.0, 0.0], [0.0, 0.0]]",
+    "strong signal, d < n": "[data]\nn = 8\nd = 4\nsignal = 60.0\n[training]\nstep_size = 1e-6",
+}
+
+
+@pytest.mark.parametrize("label", list(EXTREME))
+def test_extreme_valid_configurations_give_strict_json_and_no_traceback(capsys, tmp_path, label):
+    path = tmp_path / "extreme.toml"
+    path.write_text(EXTREME[label], encoding="utf-8")
+    for extra in ([], ["--sample"]):
+        status, out, err = run_check(capsys, str(path), "--json", *extra)
+        assert status == 0 and err == "", (label, extra, err)
+        report = _strict_json(out)
+        assert report["regime"] in ("weak", "strong", "undefined")
+        status, out, err = run_check(capsys, str(path), *extra)
+        assert status == 0 and err == "" and "Verdicts" in out
+
+
+def test_degenerate_covariances_explain_the_missing_boundaries(capsys, tmp_path):
+    path = tmp_path / "outside.toml"
+    path.write_text(EXTREME["mu outside range(Sigma)"], encoding="utf-8")
+    _, out, _ = run_check(capsys, str(path))
+    assert "no phase boundary: r = 0 for every ||mu|| (mu'Sigma mu = 0)" in out
+    path.write_text(EXTREME["Sigma = 0"], encoding="utf-8")
+    report = _strict_json(run_check(capsys, str(path), "--json")[1])
+    assert report["regime"] == "undefined"
+    rates = {c["name"]: c for c in report["rates"]}
+    assert rates["psi"]["value"] == "inf" and rates["r"]["value"] == "nan"
+    assert rates["knee signal"]["value"] is None and "Sigma = 0" in rates["knee signal"]["statement"]
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (DOCS.parent / "examples").glob("*.toml")))
+def test_every_docs_example_checks_with_strict_json(capsys, example):
+    path = DOCS.parent / "examples" / example
+    status, out, err = run_check(capsys, str(path), "--sample", "--json")
+    assert status == 0 and err == ""
+    assert _strict_json(out)["evaluated_on"] == "sample"

@@ -98,8 +98,10 @@ def test_sample_validation(changes, match):
 
 def test_theorem_constants_are_validated():
     assert bounds.Theorem51(C_u=2.0).constants["C_u"] == 2.0
+    # C_1, C_2 belong to Theorem 5.1 too (its Theorem 4.8 data condition); C_61 does not.
+    assert bounds.Theorem51(C_2=0.5).constants["C_2"] == 0.5
     with pytest.raises(UserInputError, match="not a constant"):
-        bounds.Theorem51(C_2=1.0)
+        bounds.Theorem51(C_61=1.0)
     with pytest.raises(UserInputError, match="finite real > 0"):
         bounds.Theorem51(C_u=-1.0)
     with pytest.raises(UserInputError, match="finite real > 0"):

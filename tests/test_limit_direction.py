@@ -304,3 +304,13 @@ def test_gradient_descent_converges_in_direction_to_the_limit():
     assert plain[2000] * math.log(2000) ** 2 <= 1.5 * plain[early] * math.log(early) ** 2
     oracle = gaps(0.05, 1000, True)
     assert oracle[1000] <= 1e-6
+
+
+def test_svm_cosine_survives_a_huge_signal():
+    # lambda ~ 1/||x||^2 ~ 1e-200 with signal 1e100: each squared norm of w_bar and w_svm is
+    # ~1e-200 and their product underflows to 0; the cosine must still be a number in [-1, 1].
+    X, y = _mixture(_rng(25), 6, 10, 1e100)
+    result = limit_direction(X, y, _second_layer(2, 1), 0.5)
+    assert result.refusal is None, result.refusal
+    # rounding of three quadratic forms: a few ulps beyond 1 at most
+    assert result.svm_cosine is not None and -1 - 1e-12 <= result.svm_cosine <= 1 + 1e-12

@@ -210,3 +210,22 @@ def test_log_gaussian_tail_keeps_full_precision_where_erfc_is_subnormal():
         assert math.isfinite(value)
         assert abs(value - exact) <= 1e-13 * abs(exact)
     assert r"\Phi" in symbolic.latex_of(LogGaussianTail(symbolic.n))
+
+
+def test_division_by_zero_gives_the_ieee_limit_not_an_exception():
+    # Valid configurations reach x/0: signal 0 (critical constant of Case 2 typical), Sigma = 0
+    # (psi, r). Python floats raise ZeroDivisionError there; the statements return inf / nan.
+    zero_signal = default_values(mu_norm=0.0, mu_sigma_mu=0.0)
+    # C <= min(Tr Sigma / (n ||mu||^2), Tr Sigma / (n sqrt(Tr Sigma^2 log n))): the first is inf.
+    # rel 1e-14: a few float64 operations.
+    assert symbolic.critical_constant("case2_typical", zero_signal) == pytest.approx(
+        2000 / (40 * math.sqrt(2000 * math.log(40))), rel=1e-14)
+    # min(d / (n ||mu||^2), d / n^2) = d / n^2; rel 1e-14 as above.
+    assert symbolic.critical_constant("assumption_6_1", zero_signal) == pytest.approx(1.25, rel=1e-14)
+    assert not symbolic.statement("case1_typical").holds(zero_signal)
+    no_noise = default_values(tr_sigma=0.0, tr_sigma2=0.0, sigma_op=0.0, mu_sigma_mu=0.0)
+    assert symbolic.statement("psi").evaluate(no_noise) == math.inf
+    assert math.isnan(symbolic.statement("regime_indicator").evaluate(no_noise))
+    assert symbolic.statement("log_upper_5_1").evaluate(no_noise) == -math.inf
+    # ... and where nothing divides by zero the value is unchanged (the default, by hand).
+    assert symbolic.statement("psi").evaluate(default_values()) == 40 * 81 / (40 * 9 + 2000)

@@ -69,6 +69,19 @@ def test_h0_second_layer_and_gamma():
         NetworkConfig(gamma=1.0)
 
 
+def test_h0_balanced_neurons_holds_when_balanced_and_fails_when_not():
+    # THEORY §1: a_j = +-1/sqrt(m) with m_+ = m_-; an unbalanced second layer is BEYOND (§8), so no
+    # encoded theorem may apply to it, Theorem 4.8 included.
+    good = rows(Theorem48(), config())["H0: balanced neurons m_+ = m_-"]
+    assert good.holds and "m_+ = 10, m_- = 10" in good.reason
+    cfg = config(n=6, d=2000, signal=30.0, m=4, m_positive=3)
+    sample = draw(cfg)
+    bad = rows(Theorem48(), cfg, sample)["H0: balanced neurons m_+ = m_-"]
+    assert not bad.holds and "m_+ = 3, m_- = 1" in bad.reason and "BEYOND" in bad.reason
+    ok, reason = Theorem48().applies(cfg, sample)
+    assert not ok and "H0: balanced neurons m_+ = m_- fails" in reason
+
+
 # ---------------------------------------------------------------------------------------------
 # Theorem 4.8, Case 1 and Case 2
 
@@ -216,12 +229,13 @@ def test_derived_step_condition_guarantees_descent():
         X, V = random_lifted(rng, n, p)
         losses = np.exp(-X @ V)
         L = losses.mean()
-        eta = rng.uniform(0.01, 0.999) / (L * np.max(np.sum(X**2, axis=1)))
+        u = rng.uniform(0.01, 0.999)
+        eta = u / (L * np.max(np.sum(X**2, axis=1)))
         gradient = -(X.T @ losses) / n
         new = np.exp(-X @ (V - eta * gradient)).mean()
-        # The decrease is at least eta (1 - u) ||grad||^2 > 0; compared with 1e-13 relative slack
-        # for the rounding of two means of n exponentials.
-        assert new <= L * (1 + 1e-13)
+        # The proved decrease: L_new <= L - eta (1 - u) ||grad||^2 (docs/theory.md), compared with
+        # 1e-13 relative slack for the rounding of two means of n exponentials.
+        assert new <= L - eta * (1 - u) * float(gradient @ gradient) + 1e-13 * L
 
 
 def test_theory_step_row_is_informational():
@@ -338,6 +352,8 @@ def test_theorem_6_3():
     assert ok, reason
     ok, reason = Theorem63(moment_order=4.0).applies(cfg)
     assert not ok and "finite moment E|xi|^4 = K fails" in reason
+    assert "K = inf, q = 4" in reason and "nan" not in reason
+    assert "K = 2.121, q = 2.5" in Theorem63().hypotheses(cfg)[0].reason  # E|xi|^2.5, t_3 scaled
     got = bound_values(Theorem63(C_K=2.0), cfg)
     psi = 40 * 81 / (40 * 9 + 20000)
     assert got["upper bound"].log_value == pytest.approx(math.log(2.0) - 1.25 * math.log(psi), rel=1e-13)
@@ -400,6 +416,9 @@ def test_exact_error_of_the_limit_direction_on_a_draw():
     expected = float(log_ndtr(-(w[0] * 4.0) / np.linalg.norm(w)))
     assert got["exact error"].log_value == pytest.approx(expected, rel=1e-12)
     assert got["implied c"].value == pytest.approx(-expected / got["psi"].value, rel=1e-12)
+    # with a prefactor C_u the implied c is that of C_u exp(-c psi): (log C_u - log err) / psi
+    prefactor = {c.name: c for c in Theorem51(C_u=2.0).conclusions(cfg, sample)}["implied c"]
+    assert prefactor.value == pytest.approx((math.log(2.0) - expected) / got["psi"].value, rel=1e-12)
     unbalanced = config(n=10, d=300, signal=4.0, m_positive=15)
     got = {c.name: c for c in Theorem51().conclusions(unbalanced, draw(unbalanced))}
     assert got["exact error"].value is None and "not applicable" in got["exact error"].statement
@@ -443,3 +462,50 @@ def test_phase_transition_conclusions():
     assert got["knee signal"].value == pytest.approx(math.sqrt(50), rel=1e-12)
     assert got["benign signal"].value == pytest.approx(math.sqrt((1 + math.sqrt(201)) / 2), rel=1e-12)
     assert "benign signal" not in bound_values(Theorem51(), config(signal=0.0))
+
+
+def _row(theorem, cfg, key, sample=None):
+    return next(r for r in theorem.hypotheses(cfg, sample) if r.key == key)
+
+
+def test_remaining_rows_hold_and_fail_with_their_reason():
+    # The rows not already made to hold and to fail (with the reason read) by the tests above.
+    small_step = config(n=10, d=500, signal=30.0, eta=1e-6)
+    held = _row(Theorem48(), small_step, "step_theory", draw(small_step))
+    assert held.holds and held.reason.startswith("holds by a factor")
+    failed = _row(Theorem48(), config(), "step_theory", draw(config()))
+    assert not failed.holds and failed.reason.startswith("fails by a factor")
+    crowded = config(n=40, d=500, signal=1.0)
+    row = _row(Theorem48(), crowded, "case2_first_step", draw(crowded))
+    assert row.reason.startswith("fails by a factor") and row.provenance == "DERIVED"
+    row = _row(Theorem48(), config(omega=1e-2), "init")
+    assert not row.holds and row.reason.startswith("fails by a factor")
+    assert row.reason.endswith("[typical case; depends on the sample]")
+    assert "holds for constant <=" in row.reason  # C_init's critical value
+    row = _row(Theorem48(), config(), "init")
+    assert row.holds and row.reason.startswith("holds by a factor")
+    for theorem in (Theorem51(), Theorem62(), Theorem63(), StrongRegimeBayesOrder()):
+        assert _row(theorem, config(d=20000), "no_label_noise").holds
+        row = _row(theorem, config(d=20000, flip=0.1), "no_label_noise")
+        assert not row.holds and "label-flip rate 0.1" in row.reason
+        assert _row(theorem, config(d=20000), "limit").holds
+        row = _row(theorem, config(), "limit")
+        assert not row.holds and "neither Case 1 nor Case 2" in row.reason
+    spiked = config(noise=NoiseConfig(family="uniform"), covariance=CovarianceConfig(family="spiked"))
+    assert not _row(StrongRegimeBayesOrder(), spiked, "gaussian").holds
+    assert "noise family 'uniform'" in _row(StrongRegimeBayesOrder(), spiked, "gaussian").reason
+    assert "covariance family 'spiked'" in _row(StrongRegimeBayesOrder(), spiked, "isotropic").reason
+    assert _row(StrongRegimeBayesOrder(), config(), "isotropic").holds
+    row = _row(ChatterjiLong(), config(noise=NoiseConfig(family="student_t", nu=5.0)), "sub_gaussian")
+    assert not row.holds and "noise family 'student_t'" in row.reason
+    assert _row(ChatterjiLong(), spiked, "sub_gaussian").holds  # uniform noise: proxy 1
+
+
+def test_a_gram_matrix_beyond_float64_is_refused_with_a_message():
+    # ||x_i||^2 = 1e400 is not a float64: the first step cannot be evaluated, and the user is told
+    # so (UserInputError: exit status 2 in the CLI) instead of meeting LinAlgError in eigvalsh.
+    cfg = config(n=4, d=10, m=2)
+    sample = draw(cfg)
+    huge = Sample(X=sample.X * 1e200, y=sample.y, W0=sample.W0, a=sample.a, gamma=0.5, eta=0.02)
+    with pytest.raises(UserInputError, match="overflows float64"):
+        Theorem48().hypotheses(cfg, huge)

@@ -100,7 +100,10 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
     from bounds.theorem_5_1 import rate_conclusions
 
     values = parameter_values(config)
-    rates = [c.to_dict() for c in rate_conclusions(values, "§4")]
+    conclusions = rate_conclusions(values, "§4")
+    # The regime is read from the float r, before to_dict turns a nan into the string "nan".
+    r = next(c.value for c in conclusions if c.name == "r")
+    rates = [c.to_dict() for c in conclusions]
     theorems = []
     for theorem in theorems_with(constants):
         hypotheses = theorem.hypotheses(config, sample)
@@ -112,7 +115,6 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
             "hypotheses": [h.to_dict() for h in hypotheses],
             "conclusions": [c.to_dict() for c in theorem.conclusions(config, sample)],
         })
-    r = next(c["value"] for c in rates if c["name"] == "r")
     return {
         "theorybench_version": __version__, "config_hash": config_hash(config),
         "seed": config.seed, "evaluated_on": "sample" if sample is not None else "parameters",
