@@ -117,6 +117,32 @@ def test_failed_hypothesis_is_not_applicable_and_names_it(suite):
     assert "case_2" in result.explanation and "-3.2" in result.explanation
 
 
+def test_a_statement_without_settings_of_its_kind_says_so(suite):
+    # the synthetic suite has no sub-Gaussian setting: nothing was checked, and no hypothesis failed
+    result = checks.check_one_sided_rate(suite, gaussian_rows(suite, lambda p: -p), key="k", statement="s",
+                                         section="§5", theorem=THEOREM, psi_field="psi",
+                                         select=lambda s: s.regime == "sub_gaussian")
+    assert result.verdict == NOT_APPLICABLE and "has no setting" in result.explanation
+    result = checks.check_rate_band(suite, [], key="k", statement="s", section="§4", theorem=THEOREM,
+                                    psi_field="psi", source="limit", select=lambda s: False)
+    assert result.verdict == NOT_APPLICABLE and "has no setting" in result.explanation
+
+
+def test_error_figure_abscissa_is_the_sweep_key_when_psi_is_constant():
+    # label_flip does not enter psi: plotted against psi, the three settings would share one x
+    from verify.analysis import _abscissa
+
+    flips = suite_from_toml(SUITE.replace("data.label_flip = 0.1", "sweep = { label_flip = [0.05, 0.1, 0.2] }"),
+                            source="flips.toml")
+    names = [s.name for s in flips.settings if s.group == "beyond"]
+    position, label, on_psi = _abscissa(flips, [{"setting": name, "psi": 2.5} for name in names])
+    assert (label, on_psi) == ("label_flip", False) and sorted(position.values()) == [0.05, 0.1, 0.2]
+    gauss = [s for s in flips.settings if s.group == "sweep"]
+    rows = [{"setting": s.name, "psi": reconstructed_psi(s)} for s in gauss]
+    position, label, on_psi = _abscissa(flips, rows)
+    assert on_psi and position[gauss[0].name] == rows[0]["psi"]
+
+
 def test_phase_transition_knee_near_r_one(suite):
     # err = Phi(-sqrt(psi)) exactly: the probit exponent recovers psi, whose log-log slope is 4
     # below r = n s^2 / d = 1 (s = 10) and 2 above

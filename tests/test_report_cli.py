@@ -8,6 +8,7 @@ executors, exit statuses) independently of the real measurements.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import types
 from types import SimpleNamespace
@@ -28,8 +29,9 @@ def stand_in_measure(config: Config, setting: str, replicate: int) -> list[dict]
     walk = np.cumsum(rng.standard_normal(3)) * config.data.signal
     rows = [{"setting": setting, "replicate": replicate, "step": t, "kind": "checkpoint", "value": walk[t]}
             for t in range(2)]
+    # an infinite margin, as real rows have: stored as a string so rows.jsonl stays strict JSON
     return rows + [{"setting": setting, "replicate": replicate, "step": None, "kind": "final",
-                    "log_error": -float(abs(walk[2])) - 800.0}]
+                    "log_error": -float(abs(walk[2])) - 800.0, "margin": math.inf}]
 
 
 def fake_suite(names=("weak", "strong")):
@@ -72,12 +74,17 @@ def report(tmp_path, *extra):
     return main(["report", "tiny", "--out", str(tmp_path), "--executor", "serial", *extra])
 
 
+def refuse_token(token):
+    raise ValueError(f"non-standard JSON token {token} in rows.jsonl")
+
+
 def test_report_writes_every_output(tmp_path, fakes, capsys):
     assert report(tmp_path / "a") == 0
     out = tmp_path / "a"
     for name in ("rows.jsonl", "index.html", "report.md", "environment.json", "figures/walk.png"):
         assert (out / name).is_file(), name
-    rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    rows = [json.loads(line, parse_constant=refuse_token) for line in (out / "rows.jsonl").read_text().splitlines()]
+    assert rows[2]["margin"] == "Infinity"  # strict JSON (jq reads it), not the bare Infinity token
     assert len(rows) == 12 and rows[0]["setting"] == "weak" and rows[-1]["setting"] == "strong"
     environment = json.loads((out / "environment.json").read_text())
     assert environment["root_seed"] == 5 and environment["units_computed"] == 4

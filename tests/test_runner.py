@@ -21,7 +21,7 @@ from theorybench.config import Config, DataConfig, config_hash
 from theorybench.errors import UserInputError
 from verify.executors import SerialExecutor, open_executor
 from verify.runner import execute_unit, plan_units, run_sweep, unit_seed
-from verify.storage import ResultsFile
+from verify.storage import ResultsFile, decode_row
 
 TESTS = Path(__file__).resolve().parent
 
@@ -34,8 +34,9 @@ def stand_in(config: Config, setting: str, replicate: int) -> list[dict]:
     walk = np.cumsum(rng.standard_normal(4) * config.data.signal)
     rows = [{"setting": setting, "replicate": replicate, "step": step, "kind": "checkpoint",
              "value": walk[step], "seen_seed": config.seed} for step in range(3)]
+    # a non-finite value, as real rows have (an infinite margin): stored as a strict-JSON string
     rows.append({"setting": setting, "replicate": replicate, "step": None, "kind": "final",
-                 "value": np.float64(walk[3]), "count": np.int64(3)})
+                 "value": np.float64(walk[3]), "count": np.int64(3), "margin": np.float64(np.inf)})
     return rows
 
 
@@ -83,8 +84,11 @@ def test_rows_are_stamped_and_reproducible_from_their_config(tmp_path):
     assert first["unit_rows"] == 4 and isinstance(first["package_version"], str)
     # A row is reproducible alone: rerunning the work on the row's configuration gives its value.
     assert stand_in(units[0].config, "weak", 0)[0]["value"] == first["value"]
-    stored = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert outcome.rows[3]["margin"] == np.inf  # what the checks read is the float again
+    stored = [decode_row(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert stored == outcome.rows
+    assert json.loads((tmp_path / "rows.jsonl").read_text().splitlines()[3],
+                      parse_constant=lambda token: pytest.fail(f"non-standard JSON token {token}"))
 
 
 def test_same_seed_gives_bit_identical_file_across_executors(tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from theorybench.errors import UserInputError
-from verify.storage import ResultsFile, canonical_order, encode_row, write_json
+from verify.storage import ResultsFile, canonical_order, decode_row, encode_row, write_json
 
 
 def unit(setting: str, replicate: int, steps: list[int | None]) -> list[dict]:
@@ -24,9 +24,43 @@ def test_encode_row_is_exact_and_canonical():
     value = 0.1 + 0.2  # not representable in short decimal: checks the shortest round trip
     row = {"b": np.float64(value), "a": np.int64(3), "c": np.array([1.5, -2.0]), "d": -math.inf}
     line = encode_row(row)
-    assert line == '{"a":3,"b":0.30000000000000004,"c":[1.5,-2.0],"d":-Infinity}\n'
-    back = json.loads(line)
+    assert line == '{"a":3,"b":0.30000000000000004,"c":[1.5,-2.0],"d":"-Infinity"}\n'
+    back = decode_row(line)
     assert back["b"] == value and back["d"] == -math.inf
+
+
+def strict_loads(line: str):
+    """json.loads that refuses the NaN / Infinity tokens, as jq and RFC 8259 parsers do."""
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_rows_are_strict_json_and_non_finite_values_round_trip(tmp_path):
+    row = {"setting": "NaN", "replicate": 0, "step": None, "kind": "final", "unit_rows": 1,
+           "margin": math.inf, "log_error": np.float64(-math.inf), "ratio": math.nan,
+           "values": [1.0, math.inf, np.float32(-np.inf)], "nested": {"x": -math.inf},
+           "reason": "Infinity", "error": "NaN"}
+    line = encode_row(row)
+    parsed = strict_loads(line)  # no bare NaN / Infinity token anywhere
+    assert parsed["margin"] == "Infinity" and parsed["log_error"] == "-Infinity" and parsed["ratio"] == "NaN"
+    back = decode_row(line)
+    assert back["margin"] == math.inf and back["log_error"] == -math.inf and math.isnan(back["ratio"])
+    assert back["values"] == [1.0, math.inf, -math.inf] and back["nested"] == {"x": -math.inf}
+    # free-text columns keep their text even when it spells a non-finite number
+    assert back["setting"] == "NaN" and back["error"] == "NaN" and back["reason"] == "Infinity"
+    assert encode_row(back) == line  # what a resumed run rewrites is byte for byte what it read
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    results.append_unit([row])
+    recovered = results.recover()
+    assert recovered[0]["margin"] == math.inf and recovered[0]["log_error"] == -math.inf
+    results.write_canonical(recovered, ["NaN"])
+    assert results.path.read_text() == line
+    # a file written before rows were strict JSON (bare Infinity token) still resumes
+    (tmp_path / "old.jsonl").write_text(line.replace('"Infinity"', "Infinity", 1))
+    assert ResultsFile(tmp_path / "old.jsonl").recover()[0]["margin"] == math.inf
+    write_json(tmp_path / "environment.json", {"wall_time_s": math.inf})
+    assert strict_loads((tmp_path / "environment.json").read_text()) == {"wall_time_s": "Infinity"}
 
 
 def test_encode_row_refuses_unknown_objects():

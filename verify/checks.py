@@ -64,6 +64,7 @@ CANDIDATES = ("psi", "psi_alt", "cao_gu_belkin")
 CANDIDATE_PROVENANCE = {"cao_gu_belkin": "PRIOR"}
 BAND_LIMIT = "reconstructed.band[5.1, limit direction]"
 BAND_NETWORK = "reconstructed.band[5.1, trained network]"
+_NO_SETTING = "The suite has no setting of the kind this statement speaks about; nothing was checked."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,8 +437,9 @@ def check_rate_band(suite: Suite, rows: Sequence[Row], *, key: str, statement: s
     if not measurements:
         return CheckResult(key=key, statement=statement, provenance=provenance, section=section,
                            verdict=NOT_APPLICABLE,
-                           explanation="No selected run has the needed error and exponent "
-                                       f"({source} error, {psi_field}).")
+                           explanation=_NO_SETTING if not chosen else
+                           "No selected run has the needed error and exponent "
+                           f"({source} error, {psi_field}).")
     result = constant_band_check(key, statement, measurements, band_ratio=suite.options.band_ratio,
                                  provenance=provenance, section=section)
     result.numbers.update(psi=psi_field, error=source,
@@ -463,6 +465,8 @@ def check_one_sided_rate(suite: Suite, rows: Sequence[Row], *, key: str, stateme
     candidates = [row for row in final_rows(rows) if row["setting"] in chosen]
     usable = [row for row in candidates if row.get(f"applies/{theorem}") and _finite(row.get(psi_field))
               and row[psi_field] > 0 and row.get("linear_errors") is not None]
+    if not candidates:
+        return CheckResult(verdict=NOT_APPLICABLE, **base, explanation=_NO_SETTING)
     if not usable:
         return _not_applicable(suite, candidates, theorem, base)
     level = _family_level(suite.options, len(usable))

@@ -42,6 +42,7 @@ from bounds.rates import (
 )
 from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
+from theorybench.evaluation import count_errors
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
 from theorybench.training import train
@@ -222,12 +223,12 @@ def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray
     counts = {"network_errors": 0, "linear_errors": 0, "disagreements": 0, "limit_disagreements": 0}
     for labels, H in _test_chunks(config, M, rng):
         network = leaky_relu(H[:, :m], gamma) @ a
-        counts["network_errors"] += int(np.count_nonzero(labels * network <= 0))
+        counts["network_errors"] += count_errors(labels * network)
         if w_bar is None:
             continue
         linear = H[:, m]
         limit = leaky_relu(H[:, m + 1:], gamma) @ a
-        counts["linear_errors"] += int(np.count_nonzero(labels * linear <= 0))
+        counts["linear_errors"] += count_errors(labels * linear)
         counts["disagreements"] += int(np.count_nonzero(np.sign(network) != np.sign(linear)))
         clear = (np.abs(linear) > BORDERLINE_RELATIVE * np.max(np.abs(linear))) & \
                 (np.abs(limit) > BORDERLINE_RELATIVE * np.max(np.abs(limit)))

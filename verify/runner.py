@@ -26,7 +26,6 @@ results; ``--resume`` retries such units.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
@@ -39,7 +38,7 @@ from tqdm import tqdm
 from theorybench import __version__
 from theorybench.config import Config, config_hash
 from theorybench.errors import UserInputError
-from verify.storage import ResultsFile, UnitKey, canonical_order, encode_row, unit_key
+from verify.storage import ResultsFile, UnitKey, canonical_order, decode_row, encode_row, unit_key
 
 WorkUnit = Callable[[Config, str, int], list[dict[str, Any]]]
 ROW_KINDS = ("checkpoint", "final")
@@ -124,7 +123,7 @@ def _checked(unit: Unit, rows: Any) -> list[dict[str, Any]]:
         if step is not None and (isinstance(step, bool) or not isinstance(step, (int, np.integer))):
             raise ValueError(f"a row has step {step!r}, not an integer or None")
     # Through JSON and back: what the caller gets is exactly what a resumed run reads from disk.
-    return [json.loads(encode_row(row)) for row in rows]
+    return [decode_row(encode_row(row)) for row in rows]
 
 
 def execute_unit(work: WorkUnit, unit: Unit) -> list[dict[str, Any]]:

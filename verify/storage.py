@@ -15,8 +15,12 @@ order the units completed in. Rows hold no wall times and no host names: those g
 
 Row contract (shared with `verify.measure` and `verify.runner`): every row is a JSON object with at
 least ``setting`` (str), ``replicate`` (int), ``step`` (int or null), ``kind`` (``"checkpoint"``,
-``"final"`` or ``"error"``) and ``unit_rows`` (int, added by the runner). Non-finite floats are
-written as the ``NaN`` / ``Infinity`` tokens that Python's `json` reads back exactly.
+``"final"`` or ``"error"``) and ``unit_rows`` (int, added by the runner).
+
+Every line is strict JSON (RFC 8259), readable by ``jq`` and any JSON parser: a non-finite float
+(an infinite margin, a log-probability of ``-inf``) is written as the string ``"Infinity"``,
+``"-Infinity"`` or ``"NaN"``, and `decode_row` turns exactly these strings back into the floats
+(except in free-text columns such as ``setting`` and ``error``), so a resumed run reads what it wrote.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl  # POSIX: theorybench runs on Linux and macOS
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,13 +51,64 @@ def _to_builtin(value: Any) -> Any:
     raise TypeError(f"a value of type {type(value).__name__} cannot be stored in a results row")
 
 
+# Strict JSON has no NaN or Infinity: non-finite floats are stored as these strings.
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+# Columns holding free text (a setting name, an exception message, a reason), never decoded as
+# numbers: these and every column whose name ends in "reason" or "refusal".
+TEXT_COLUMNS = frozenset({"setting", "kind", "error", "error_type", "stop_reason", "bound_best"})
+
+
+def _is_text(column: str) -> bool:
+    return column in TEXT_COLUMNS or column.endswith(("reason", "refusal"))
+
+
+def _strict(value: Any) -> Any:
+    """`value` with NumPy scalars and arrays as Python values and non-finite floats as strings."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist() if isinstance(value, np.ndarray) else value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(item) for item in value]
+    return value
+
+
+def _restore(value: Any) -> Any:
+    """Inverse of `_strict` on parsed JSON: the strings of `NON_FINITE` become floats again."""
+    if isinstance(value, str):
+        return NON_FINITE.get(value, value)
+    if isinstance(value, list):
+        return [_restore(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _restore(item) for key, item in value.items()}
+    return value
+
+
 def encode_row(row: dict[str, Any]) -> str:
-    """One row as a canonical JSON line (sorted keys, no spaces, floats by shortest round trip).
+    """One row as a canonical strict-JSON line (sorted keys, no spaces, floats by shortest round trip).
 
     Python's float ``repr`` is the shortest string that reads back to the same float64, so the
-    encoding is exact and deterministic: equal rows give equal bytes.
+    encoding is exact and deterministic: equal rows give equal bytes. Non-finite floats become the
+    strings of `NON_FINITE` (strict JSON has no NaN or Infinity); `decode_row` reads them back.
     """
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), default=_to_builtin) + "\n"
+    return json.dumps(_strict(row), sort_keys=True, separators=(",", ":"), default=_to_builtin,
+                      allow_nan=False) + "\n"
+
+
+def decode_row(line: str) -> Any:
+    """A row from its JSON line (`encode_row`'s inverse): ``"Infinity"``, ``"-Infinity"`` and
+    ``"NaN"`` become floats again, except in the free-text columns (`TEXT_COLUMNS`, ``*reason``,
+    ``*refusal``).
+
+    Raises `json.JSONDecodeError` for a line that is not JSON. A value that is not an object is
+    returned as parsed (the caller rejects it).
+    """
+    row = json.loads(line)
+    if not isinstance(row, dict):
+        return row
+    return {key: value if _is_text(key) else _restore(value) for key, value in row.items()}
 
 
 def unit_key(row: dict[str, Any]) -> UnitKey:
@@ -106,8 +162,10 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write `value` as indented JSON, atomically (used for ``environment.json``)."""
-    atomic_write_text(Path(path), json.dumps(value, indent=2, sort_keys=True, default=_to_builtin) + "\n")
+    """Write `value` as indented strict JSON (non-finite floats as strings), atomically (used for
+    ``environment.json``)."""
+    atomic_write_text(Path(path), json.dumps(_strict(value), indent=2, sort_keys=True, default=_to_builtin,
+                                             allow_nan=False) + "\n")
 
 
 class ResultsFile:
@@ -159,7 +217,7 @@ class ResultsFile:
         rows = []
         for number, line in enumerate(lines[:-1], start=1):
             try:
-                row = json.loads(line)
+                row = decode_row(line)
             except json.JSONDecodeError:
                 # Units are appended whole, so only the text after the last newline can be torn.
                 raise UserInputError(
