@@ -304,6 +304,16 @@ class DeclaredBound:
             raise UserInputError(f"{where}: value and applies must be callables of one instance.")
         if self.reference is not None and not callable(self.reference):
             raise UserInputError(f"{where}: reference = {self.reference!r} must be a callable or None.")
+        # Mappings and tuples are iterated below: a list or a bare string there would be read
+        # element by element (a string as its letters) and give a misleading message.
+        for attribute, example in (("monotone", "{'signal': 'nonincreasing'}"),
+                                   ("constants", "{'C': 1.0}")):
+            if not isinstance(getattr(self, attribute), Mapping):
+                raise UserInputError(f"{where}: {attribute} = {getattr(self, attribute)!r} must be "
+                                     f"a mapping, e.g. {example}.")
+        if isinstance(self.symmetries, str) or not isinstance(self.symmetries, (tuple, list)):
+            raise UserInputError(f"{where}: symmetries = {self.symmetries!r} must be a tuple of "
+                                 "names, e.g. ('rotation',).")
         for parameter, direction in self.monotone.items():
             if parameter not in MONOTONE_PARAMETERS or direction not in MONOTONE_DIRECTIONS:
                 raise UserInputError(

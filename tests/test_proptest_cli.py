@@ -86,6 +86,16 @@ def test_bad_input_exits_2_with_one_paragraph(argv, fragment, capsys):
     assert fragment in err and "Traceback" not in err
 
 
+def test_a_module_path_that_is_not_a_python_file_exits_2(tmp_path, capsys):
+    # A directory, or a file without an import loader, was a bare AttributeError in the message.
+    notes = tmp_path / "notes.md"
+    notes.write_text("BOUNDS = []\n")
+    assert main(["proptest", "--module", str(notes)]) == 2
+    assert "is not a Python file (.py)" in capsys.readouterr().err
+    assert main(["proptest", "--module", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
 def test_a_module_without_bounds_exits_2(tmp_path, capsys):
     module = tmp_path / "empty.py"
     module.write_text("X = 1\n")
@@ -101,6 +111,32 @@ def test_a_module_with_an_invalid_declaration_exits_2(tmp_path, capsys):
                       "value=lambda i: 0.0)]\n")
     assert main(["proptest", "--module", str(module)]) == 2
     assert "kind = 'sideways' is not allowed" in capsys.readouterr().err
+
+
+_DECLARED = ("from bounds.catalogue import DeclaredBound\n"
+             "BOUNDS = [DeclaredBound(name='q', kind='upper', provenance='EXACT', section='§2.4', "
+             "quantity='log_error_of_direction', statement='', {})]\n")
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("def broken(:\n    pass\n", "failed while loading: SyntaxError"),
+    ("raise RuntimeError('boom')\n", "failed while loading: RuntimeError: boom"),
+    ("BOUNDS = [1]\n", "BOUNDS contains 1, which is not a bounds.catalogue.DeclaredBound"),
+    # A list or a string where a mapping or a tuple is expected was read element by element.
+    (_DECLARED.format("value=lambda i: 0.0, monotone=['signal']"), "monotone = ['signal'] must be a mapping"),
+    (_DECLARED.format("value=lambda i: 0.0, symmetries='rotation'"), "must be a tuple of names"),
+    # Contract violations that only show when the bound is called: bad input, not a falsification.
+    (_DECLARED.format("value=lambda i: 0.0, applies=lambda i: True"),
+     "applies(instance) must return (holds, reason), a pair; it returned True"),
+    (_DECLARED.format("value=lambda i: 'zero'"), "value(instance) must return a number, it returned 'zero'"),
+    (_DECLARED.format("value=lambda i: None"), "must return a number, it returned None"),
+])
+def test_a_module_that_breaks_the_contract_exits_2(source, fragment, tmp_path, capsys):
+    module = tmp_path / "broken_bounds.py"
+    module.write_text(source)
+    assert main(["proptest", "--module", str(module)]) == 2
+    err = " ".join(capsys.readouterr().err.split())  # the paragraph is wrapped at 100 columns
+    assert fragment in err and "Traceback" not in err
 
 
 def test_an_unknown_profile_is_refused_by_the_parser(capsys):
@@ -125,3 +161,10 @@ def test_a_bound_that_never_applies_is_reported_vacuous(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"^VACUOUS\s+never :: upper_bounds_exact", out, re.M)
     assert "nothing was tested" in out and "2 vacuous" in out
+
+
+def test_the_command_line_offers_exactly_the_runner_profiles():
+    from theorybench import proptest
+    from theorybench.commands import proptest as command
+
+    assert set(command.PROFILE_NAMES) == set(proptest.PROFILES)

@@ -8,6 +8,7 @@ quantity it bounds (here the error of a linear direction, THEORY.md §2.4, and a
 and ``applies`` (its hypotheses, as ``(holds, reason)``).
 """
 
+import functools
 import math
 
 from bounds.catalogue import DeclaredBound
@@ -27,15 +28,17 @@ def positive_signal(instance):
     return False, "the bound needs t = <w, mu> > 0 and s > 0"
 
 
-def log_isotropic_rate(instance):
-    """err <= exp(-n ||mu||^4 / (2 (n ||mu||^2 + d))): the isotropic Theorem 5.1 shape with c = 1/2.
+def log_isotropic_rate(instance, *, c=1.0):
+    """err <= exp(-c n ||mu||^4 / (n ||mu||^2 + d)): the isotropic Theorem 5.1 shape.
 
-    RECONSTRUCTED; its exponent increases with ||mu|| and n and decreases with d, so the bound is
-    nonincreasing in ||mu|| and n and nondecreasing in d: declared with ``monotone``.
+    RECONSTRUCTED; the universal constant c is a keyword parameter (default 1, THEORY.md §0), set
+    to 1/2 in the declaration below and recorded in its ``constants``. The exponent increases with
+    ||mu|| and n and decreases with d, so the bound is nonincreasing in ||mu|| and n and
+    nondecreasing in d: declared with ``monotone``.
     """
     summary = instance.summary()
     n, d = instance.data.n, instance.data.d
-    return -n * summary.mean_norm_sq**2 / (2.0 * (n * summary.mean_norm_sq + d))
+    return -c * n * summary.mean_norm_sq**2 / (n * summary.mean_norm_sq + d)
 
 
 def isotropic_gaussian(instance):
@@ -55,8 +58,8 @@ BOUNDS = [
     ),
     DeclaredBound(
         name="my_isotropic_rate", kind="upper", provenance="RECONSTRUCTED", section="§4",
-        quantity="log_error_rate", statement="err <= exp(-n||mu||^4 / (2(n||mu||^2 + d)))",
-        value=log_isotropic_rate, applies=isotropic_gaussian,
+        quantity="log_error_rate", statement="err <= exp(-c n||mu||^4 / (n||mu||^2 + d)), c = 1/2",
+        value=functools.partial(log_isotropic_rate, c=0.5), applies=isotropic_gaussian,
         monotone={"signal": "nonincreasing", "n": "nonincreasing", "d": "nondecreasing"},
         symmetries=("rotation",), constants={"c": 0.5},
     ),
