@@ -1,6 +1,7 @@
 """One complete run (theorybench.simulate): determinism, content of the JSON result, labels."""
 
 import json
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -124,3 +125,20 @@ def test_no_observed_error_is_printed_as_a_resolution_not_as_zero():
     line = summary(result).splitlines()[-1]
     assert "= 0" not in line and "below the resolution" in line
     assert f"{result.test_error.upper:.4g}" in line
+
+
+def test_the_result_is_strict_json_even_with_non_finite_values(monkeypatch):
+    # A run can hold non-finite numbers (a log loss of -inf, a NaN training error after an
+    # overflow); strict JSON has no NaN / Infinity tokens, so they must be written as strings.
+    result = simulate(_small())
+    content = result.to_dict()
+    content["training"]["final_log_loss"] = -math.inf
+    content["training"]["train_error"] = math.nan
+    monkeypatch.setattr(type(result), "to_dict", lambda self: content)
+
+    def refuse(token):
+        raise AssertionError(f"bare {token} token in the result JSON")
+
+    parsed = json.loads(result.to_json(), parse_constant=refuse)
+    assert parsed["training"]["final_log_loss"] == "-Infinity"
+    assert parsed["training"]["train_error"] == "NaN"

@@ -22,6 +22,7 @@ import scipy
 from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict
 from theorybench.evaluation import monte_carlo_test_error
+from theorybench.jsonio import strict_json_value
 from theorybench.sampling import TrainingSet, sample_initialisation, sample_training_set, streams
 from theorybench.stats import BinomialEstimate
 from theorybench.training import TrainingRun, train
@@ -120,9 +121,11 @@ class SimulationResult:
         }
 
     def to_json(self) -> str:
-        """`to_dict` as canonical JSON (sorted keys, floats by shortest round trip; non-finite
-        values as the ``NaN``/``Infinity`` tokens Python's json reads back)."""
-        return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        """`to_dict` as canonical strict JSON (sorted keys, floats by shortest round trip;
+        non-finite values as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, see
+        `theorybench.jsonio`)."""
+        return json.dumps(strict_json_value(self.to_dict()), sort_keys=True, indent=2,
+                          ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def simulate(config: Config, *, progress: bool = False) -> SimulationResult:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import fcntl  # POSIX: theorybench runs on Linux and macOS
 import json
-import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from theorybench.errors import UserInputError
+from theorybench.jsonio import NON_FINITE, strict_json_value
 
 UnitKey = tuple[str, int]
 
@@ -51,8 +51,6 @@ def _to_builtin(value: Any) -> Any:
     raise TypeError(f"a value of type {type(value).__name__} cannot be stored in a results row")
 
 
-# Strict JSON has no NaN or Infinity: non-finite floats are stored as these strings.
-NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 # Columns holding free text (a setting name, an exception message, a reason), never decoded as
 # numbers: these and every column whose name ends in "reason" or "refusal".
 TEXT_COLUMNS = frozenset({"setting", "kind", "error", "error_type", "stop_reason", "bound_best"})
@@ -62,21 +60,8 @@ def _is_text(column: str) -> bool:
     return column in TEXT_COLUMNS or column.endswith(("reason", "refusal"))
 
 
-def _strict(value: Any) -> Any:
-    """`value` with NumPy scalars and arrays as Python values and non-finite floats as strings."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        value = value.tolist() if isinstance(value, np.ndarray) else value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {key: _strict(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(item) for item in value]
-    return value
-
-
 def _restore(value: Any) -> Any:
-    """Inverse of `_strict` on parsed JSON: the strings of `NON_FINITE` become floats again."""
+    """Inverse of `strict_json_value` on parsed JSON: the strings of `NON_FINITE` become floats again."""
     if isinstance(value, str):
         return NON_FINITE.get(value, value)
     if isinstance(value, list):
@@ -93,7 +78,7 @@ def encode_row(row: dict[str, Any]) -> str:
     encoding is exact and deterministic: equal rows give equal bytes. Non-finite floats become the
     strings of `NON_FINITE` (strict JSON has no NaN or Infinity); `decode_row` reads them back.
     """
-    return json.dumps(_strict(row), sort_keys=True, separators=(",", ":"), default=_to_builtin,
+    return json.dumps(strict_json_value(row), sort_keys=True, separators=(",", ":"), default=_to_builtin,
                       allow_nan=False) + "\n"
 
 
@@ -164,7 +149,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 def write_json(path: Path, value: Any) -> None:
     """Write `value` as indented strict JSON (non-finite floats as strings), atomically (used for
     ``environment.json``)."""
-    atomic_write_text(Path(path), json.dumps(_strict(value), indent=2, sort_keys=True, default=_to_builtin,
+    atomic_write_text(Path(path), json.dumps(strict_json_value(value), indent=2, sort_keys=True, default=_to_builtin,
                                              allow_nan=False) + "\n")
 
 
