@@ -205,7 +205,8 @@ def exact_error_on_sample(config: Config, sample: Sample, *, psi: float,
     log_error = log_gaussian_error(t, s)
     out = [Conclusion(name, words, "EXACT", "§2.4", value=math.exp(log_error), log_value=log_error)]
     if math.isfinite(log_error) and psi > 0:
+        # RECONSTRUCTED, not EXACT: err is exact, but psi is the reconstructed rate of §4.
         out.append(Conclusion("implied c", "(log C_u - log err(w_bar)) / psi on this draw (the "
-                              "constant c of C_u exp(-c psi), §7)", "EXACT", "§7",
+                              "constant c of C_u exp(-c psi), §7)", "RECONSTRUCTED", "§4, §7",
                               value=(log_prefactor - log_error) / psi))
     return out
