@@ -104,7 +104,8 @@ def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
         kappa_positive = values["mu_sigma_mu"] > 0
         noise_positive = values["tr_sigma2"] > 0
         functionals = (values["mu_norm"] ** 2, values["mu_sigma_mu"], values["tr_sigma2"])
-        if not all(math.isfinite(v) for v in functionals):
+        finite = all(math.isfinite(v) for v in functionals)
+        if not finite:
             # E.g. signal = 1e200: ||mu||^2 overflows float64 and no boundary can be solved for.
             out.append(Conclusion("knee signal", "not computed: ||mu||^2, mu'Sigma mu or Tr Sigma^2 "
                                   "overflows float64", "RECONSTRUCTED", section))
@@ -119,7 +120,7 @@ def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
                    else "inf for every ||mu|| (Tr Sigma^2 = 0)")
             out.append(Conclusion("knee signal", "no phase boundary: r = " + why, "RECONSTRUCTED",
                                   section))
-        if not all(math.isfinite(v) for v in functionals):
+        if not finite:
             out.append(Conclusion("benign signal", "not computed: ||mu||^2, mu'Sigma mu or "
                                   "Tr Sigma^2 overflows float64", "RECONSTRUCTED", section))
         elif kappa_positive or noise_positive:
