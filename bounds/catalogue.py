@@ -57,6 +57,7 @@ from bounds.theorem_4_8 import step_one
 from theorybench.config import Config, CovarianceConfig, DataConfig, NoiseConfig
 from theorybench.covariance import CovarianceSummary, covariance_summary
 from theorybench.errors import UserInputError
+from theorybench.network import leaky_relu
 
 PROVENANCES = ("EXACT", "PAPER", "RECONSTRUCTED", "PRIOR", "BEYOND", "DERIVED")
 KINDS = ("upper", "lower", "exact", "sufficient")
@@ -194,7 +195,7 @@ class StepInstance:
     def initial_log_losses(self) -> np.ndarray:
         """:math:`\\log \\ell_i(0) = -y_i f(x_i; W(0))` (THEORY.md §2.6)."""
         H = self.X @ self.W0.T
-        f = np.maximum(H, self.gamma * H) @ self.a
+        f = leaky_relu(H, self.gamma) @ self.a
         return -self.y * f
 
     def case_one(self) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 from bounds import symbolic
 from theorybench.config import Config
 from theorybench.errors import UserInputError
+from theorybench.jsonio import strict_json_value
 
 EVALUATED_ON = ("parameters", "typical case", "sample")
 
@@ -193,10 +194,9 @@ class Conclusion:
 
 
 def _finite(value: float | None) -> float | str | None:
-    """JSON has no inf/nan: they become the strings "inf", "-inf", "nan"."""
-    if value is None or math.isfinite(value):
-        return value
-    return str(value)
+    """JSON has no inf/nan: they become the strings "Infinity", "-Infinity", "NaN", the spelling
+    of every results file (`theorybench.jsonio`)."""
+    return strict_json_value(value)
 
 
 def _margin(lhs: float, rhs: float, relation: str) -> float:

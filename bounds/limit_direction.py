@@ -39,6 +39,7 @@ import numpy as np
 from bounds.svm import DEFAULT_TOLERANCE, solve_validated_dual, linear_svm_from_gram, validate_gram, \
     validate_labels
 from theorybench.errors import UserInputError
+from theorybench.network import leaky_relu
 
 PROVENANCE = "EXACT"
 SECTION = "THEORY.md §2.2-2.3"
@@ -195,7 +196,7 @@ def certify(K: np.ndarray, y: np.ndarray, a: np.ndarray, gamma: float, lam: np.n
     """
     B = limit_coefficients(lam, y, a, gamma)
     H = K @ B
-    network = np.where(H > 0, H, gamma * H) @ a
+    network = leaky_relu(H, gamma) @ a
     margins = y * network
     scale = float(np.max(np.abs(lam)))
     infeasibility = float(np.max(np.maximum(-lam, 0.0))) / scale

@@ -53,6 +53,7 @@ from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, eval
 from bounds.rates import parameter_values
 from theorybench.config import Config
 from theorybench.errors import UserInputError
+from theorybench.network import leaky_relu
 
 SECTION = "§3"
 # |a_j| sqrt(m) is 1 up to the rounding of 1/sqrt(m) and of the product (two roundings, < 3e-16
@@ -95,10 +96,6 @@ class StepOne:
     step_min: float
 
 
-def _phi(u: np.ndarray, gamma: float) -> np.ndarray:
-    return np.where(u > 0, u, gamma * u)
-
-
 def step_one(sample: Sample) -> StepOne:
     """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, THEORY §2.5).
 
@@ -114,7 +111,7 @@ def step_one(sample: Sample) -> StepOne:
         raise UserInputError("the training Gram matrix X X^T overflows float64 (some ||x_i||^2 > "
                              "1.8e308): rescale the data (a smaller signal or covariance).")
     H0 = X @ W0.T
-    log_losses = -y * (_phi(H0, gamma) @ a)
+    log_losses = -y * (leaky_relu(H0, gamma) @ a)
     top = float(log_losses.max())
     relative = np.exp(log_losses - top)
     slopes = np.where(H0 > 0, 1.0, gamma)
@@ -126,7 +123,7 @@ def step_one(sample: Sample) -> StepOne:
     with np.errstate(over="ignore", invalid="ignore"):
         # Finite whenever the initial losses are (top < 709); an overflow shows as inf, never hidden.
         H1 = H0 + np.exp(top) * step_relative
-        f1 = _phi(H1, gamma) @ a
+        f1 = leaky_relu(H1, gamma) @ a
     log_loss_1 = float(logsumexp(-y * f1) - math.log(n))
     c = np.where(y[:, None] == s[None, :], 1.0, gamma)
     lifted = (np.outer(y, y) * K) * ((c * a**2) @ c.T)

@@ -180,7 +180,7 @@ def test_degenerate_covariances_explain_the_missing_boundaries(capsys, tmp_path)
     report = _strict_json(run_check(capsys, str(path), "--json")[1])
     assert report["regime"] == "undefined"
     rates = {c["name"]: c for c in report["rates"]}
-    assert rates["psi"]["value"] == "inf" and rates["r"]["value"] == "nan"
+    assert rates["psi"]["value"] == "Infinity" and rates["r"]["value"] == "NaN"
     assert rates["knee signal"]["value"] is None and "Sigma = 0" in rates["knee signal"]["statement"]
 
 

@@ -101,7 +101,7 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
 
     values = parameter_values(config)
     conclusions = rate_conclusions(values, "§4")
-    # The regime is read from the float r, before to_dict turns a nan into the string "nan".
+    # The regime is read from the float r, before to_dict turns a NaN into the string "NaN".
     r = next(c.value for c in conclusions if c.name == "r")
     rates = [c.to_dict() for c in conclusions]
     theorems = []
