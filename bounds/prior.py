@@ -24,6 +24,7 @@ from bounds import symbolic
 from bounds.contract import Conclusion, HypothesisResult, Sample, Theorem, flag, from_statement
 from bounds.rates import DEFAULT_DELTA, parameter_values
 from theorybench.config import Config
+from theorybench.numerics import exp_of_log
 
 SECTION = "§6"
 
@@ -63,7 +64,7 @@ class _PriorBound(Theorem):
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         s = symbolic.statement(self.symbol)
         log_value = float(s.evaluate(self._values(config)))
-        return [Conclusion("upper bound", self.words, "PRIOR", SECTION, value=math.exp(log_value),
+        return [Conclusion("upper bound", self.words, "PRIOR", SECTION, value=exp_of_log(log_value),
                            log_value=log_value, symbol=self.symbol)]
 
 

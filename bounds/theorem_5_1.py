@@ -37,6 +37,7 @@ from bounds.rates import CANDIDATE_EXPONENTS, parameter_values, regime
 from bounds.theorem_4_8 import Theorem48
 from bounds.thresholds import benign_boundary_signal, phase_boundary_signal
 from theorybench.config import Config
+from theorybench.numerics import exp_of_log
 from theorybench.covariance import covariance_apply
 
 SECTION = "§4"
@@ -170,11 +171,11 @@ class Theorem51(Theorem):
                                                  "exponent, §4)"),
         ):
             log_value = float(symbolic.statement(symbol).evaluate(values))
-            out.append(Conclusion(name, words, "RECONSTRUCTED", SECTION, value=math.exp(log_value),
+            out.append(Conclusion(name, words, "RECONSTRUCTED", SECTION, value=exp_of_log(log_value),
                                   log_value=log_value, symbol=symbol))
         log_bayes = log_bayes_error(values)
         out.append(Conclusion("Bayes error", "Phi(-sqrt(mu' Sigma^+ mu))", "EXACT", "§2.4",
-                              value=math.exp(log_bayes), log_value=log_bayes))
+                              value=exp_of_log(log_bayes), log_value=log_bayes))
         if sample is not None:
             out += exact_error_on_sample(config, sample, psi=out[0].value,
                                          log_prefactor=math.log(self.constants["C_u"]))
@@ -204,7 +205,7 @@ def exact_error_on_sample(config: Config, sample: Sample, *, psi: float,
     t = float(w @ config.data.mean_vector())
     s = math.sqrt(max(float(covariance_apply(config.data, w[None, :])[0] @ w), 0.0))
     log_error = log_gaussian_error(t, s)
-    out = [Conclusion(name, words, "EXACT", "§2.4", value=math.exp(log_error), log_value=log_error)]
+    out = [Conclusion(name, words, "EXACT", "§2.4", value=exp_of_log(log_error), log_value=log_error)]
     if math.isfinite(log_error) and psi > 0:
         # RECONSTRUCTED, not EXACT: err is exact, but psi is the reconstructed rate of §4.
         out.append(Conclusion("implied c", "(log C_u - log err(w_bar)) / psi on this draw (the "

@@ -30,6 +30,7 @@ from bounds.rates import absolute_moment, default_moment_order, parameter_values
 from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, data_condition,
                                 limit_direction_hypotheses, log_bayes_error, rate_conclusions)
 from theorybench.config import Config
+from theorybench.numerics import exp_of_log
 from theorybench.errors import UserInputError
 
 SECTION = "§5"
@@ -50,7 +51,7 @@ def assumption_6_1(config: Config, C_61: float = 1.0) -> HypothesisResult:
 def _bound(name: str, symbol: str, words: str, values: dict, section: str) -> Conclusion:
     s = symbolic.statement(symbol)
     log_value = float(s.evaluate(values))
-    return Conclusion(name, words, s.provenance, section, value=math.exp(log_value),
+    return Conclusion(name, words, s.provenance, section, value=exp_of_log(log_value),
                       log_value=log_value, symbol=symbol)
 
 
@@ -143,7 +144,7 @@ class StrongRegimeBayesOrder(Theorem):
         return [
             _bound("upper bound", "log_bayes_order", "err <= C_B exp(-c_B ||mu||^2)", values, SECTION),
             Conclusion("Bayes error", "Phi(-sqrt(mu' Sigma^+ mu))", "EXACT", "§2.4",
-                       value=math.exp(log_bayes), log_value=log_bayes),
+                       value=exp_of_log(log_bayes), log_value=log_bayes),
         ]
 
 

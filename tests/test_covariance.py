@@ -117,7 +117,7 @@ def test_mean_outside_the_range_gives_infinite_mahalanobis():
     (((1.0, 0.5), (0.0, 1.0)), "not symmetric"),
     (((1.0, 2.0), (2.0, 1.0)), "not positive semi-definite"),
     (((1.0, 0.0), (0.0, -1e-3)), "not positive semi-definite"),
-    (((1.0, float("nan")), (float("nan"), 1.0)), "non-finite"),
+    (((1.0, float("nan")), (float("nan"), 1.0)), "[0][1] = nan is not allowed: it must be finite"),
     (((1.0, 0.0, 0.0),), "square"),
 ])
 def test_a_user_covariance_that_is_not_symmetric_psd_is_refused(matrix, word):

@@ -59,7 +59,6 @@ import difflib
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,8 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from theorybench.errors import ConfigError, UserInputError
+from theorybench.errors import ConfigError, shown
+from theorybench.safeio import parse_toml, read_user_file
 
 COVARIANCE_FAMILIES = ("isotropic", "power_law", "spiked", "user")
 NOISE_FAMILIES = ("gaussian", "rademacher", "uniform", "student_t", "user")
@@ -94,47 +94,63 @@ SYMMETRY_RELATIVE_TOLERANCE = 1e-10
 # five times above the largest recovering transient seen and well below overflow.
 DEFAULT_DIVERGENCE_LOG_MARGIN = 100.0
 
+# Largest accepted count (n, d, m, steps, checkpoints, test points): float64 holds every integer up
+# to 2^53 exactly, and the formulas of bounds/ take these counts as floats. Whether a count this
+# large fits the machine is the resource guard's question (theorybench.guard), asked before any
+# allocation.
+MAX_COUNT = 2**53
+# Largest accepted seed: the TOML specification's integers are signed 64-bit (tomllib reads longer
+# ones, which then cannot be written back by tomli_w or printed past 4300 digits).
+MAX_SEED = 2**63 - 1
+# A user covariance must have its largest |entry| in [MIN_SCALE, MAX_SCALE] (or be zero): the theory
+# squares Sigma (Tr Sigma^2, ||Sigma||_F^2) and multiplies by d and ||mu||^2, and 1e+-150 squared
+# stays inside float64's normal range (about 1e+-308) with room for those factors. Smaller entries
+# relative to the largest are fine (they are rounding of a well-scaled matrix).
+MIN_COVARIANCE_SCALE = 1e-150
+MAX_COVARIANCE_SCALE = 1e150
+
 
 def _require(condition: bool, parameter: str, value: Any, allowed: str) -> None:
     if not condition:
-        raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be {allowed}.")
+        raise ConfigError(f"{parameter} = {shown(value)} is not allowed: it must be {allowed}.")
 
 
 def _require_real(parameter: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be a real number.")
+        raise ConfigError(f"{parameter} = {shown(value)} is not allowed: it must be a real number.")
     try:
         # TOML integers are unbounded; one beyond float64's range (~1.8e308) cannot be used.
         value = float(value)
     except OverflowError:
-        # (no repr: Python refuses to print integers of more than 4300 digits)
-        digits = int(value.bit_length() * math.log10(2))
-        raise ConfigError(f"{parameter} = an integer of about {digits} digits is not allowed: it "
-                          "must be a finite real number, at most ~1.8e308 in magnitude.") from None
+        raise ConfigError(f"{parameter} = {shown(value)} is not allowed: it must be a finite real "
+                          "number, at most ~1.8e308 in magnitude.") from None
     if not math.isfinite(value):
         raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be finite.")
     return value
 
 
-def _require_int(parameter: str, value: Any) -> int:
+def _require_int(parameter: str, value: Any, maximum: int = MAX_COUNT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be an integer.")
+        raise ConfigError(f"{parameter} = {shown(value)} is not allowed: it must be an integer.")
+    if abs(value) > maximum:
+        raise ConfigError(f"{parameter} = {shown(value)} is not allowed: it must be at most "
+                          f"{maximum} in magnitude.")
     return value
 
 
 def _require_choice(parameter: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        hint = difflib.get_close_matches(str(value), choices, n=1)
+        hint = difflib.get_close_matches(str(value)[:100], choices, n=1) if isinstance(value, str) else []
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
         raise ConfigError(
-            f"{parameter} = {value!r} is not allowed: it must be one of {', '.join(choices)}."
+            f"{parameter} = {shown(value)} is not allowed: it must be one of {', '.join(choices)}."
             + suggestion
         )
 
 
 def _forbid_unless(parameter: str, value: Any, condition: bool, when: str) -> None:
     if value is not None and not condition:
-        raise ConfigError(f"{parameter} = {value!r} is only meaningful {when}; remove it.")
+        raise ConfigError(f"{parameter} = {shown(value)} is only meaningful {when}; remove it.")
 
 
 @dataclass(frozen=True)
@@ -197,23 +213,37 @@ class CovarianceConfig:
 
 
 def _validated_matrix(rows: Any) -> tuple[tuple[float, ...], ...]:
+    """Sigma as a tuple of float rows: square, real (no booleans), finite, scaled within
+    [MIN_COVARIANCE_SCALE, MAX_COVARIANCE_SCALE], symmetric and PSD to a relative tolerance."""
     name = "data.covariance.matrix"
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(row, (list, tuple)) for row in rows):
+        raise ConfigError(f"{name} must be a square matrix of real numbers given as a list of rows.")
+    for i, row in enumerate(rows):
+        for j, entry in enumerate(row):
+            _require_real(f"{name}[{i}][{j}]", entry)
     try:
         matrix = np.array(rows, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a square matrix of real numbers given as a list of rows.")
+        raise ConfigError(f"{name} must be a square matrix of real numbers given as a list of rows.") from None
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
         raise ConfigError(f"{name} has shape {matrix.shape}: it must be a non-empty square matrix.")
-    if not np.all(np.isfinite(matrix)):
-        raise ConfigError(f"{name} has non-finite entries: every entry must be a finite real number.")
-    scale = max(float(np.max(np.abs(matrix))), np.finfo(np.float64).tiny)
+    largest = float(np.max(np.abs(matrix)))
+    if largest != 0 and not MIN_COVARIANCE_SCALE <= largest <= MAX_COVARIANCE_SCALE:
+        raise ConfigError(
+            f"{name} has largest |entry| {largest:.3g}: it must lie between {MIN_COVARIANCE_SCALE:g} and "
+            f"{MAX_COVARIANCE_SCALE:g} (or the matrix be zero), because the theory squares Sigma and "
+            "float64 cannot hold the squares of larger or smaller scales. Rescale Sigma and data.signal "
+            "together: the classification problem is unchanged."
+        )
+    scale = max(largest, np.finfo(np.float64).tiny)
     asymmetry = float(np.max(np.abs(matrix - matrix.T)))
     if asymmetry > SYMMETRY_RELATIVE_TOLERANCE * scale:
         raise ConfigError(
             f"{name} is not symmetric (largest |Sigma_ij - Sigma_ji| = {asymmetry:.3g}): a "
             "covariance matrix must be symmetric positive semi-definite."
         )
-    eigenvalues = np.linalg.eigvalsh(matrix)
+    # Eigenvalues of Sigma / scale (entries in [-1, 1]): LAPACK's iteration is then well-scaled.
+    eigenvalues = np.linalg.eigvalsh(matrix / scale) * scale
     if eigenvalues[0] < -PSD_RELATIVE_TOLERANCE * max(float(np.max(np.abs(eigenvalues))), scale):
         raise ConfigError(
             f"{name} is not positive semi-definite (smallest eigenvalue {eigenvalues[0]:.3g}): a "
@@ -263,7 +293,7 @@ class NoiseConfig:
         if is_user:
             if not isinstance(self.sampler, str) or ":" not in self.sampler:
                 raise ConfigError(
-                    f"data.noise.sampler = {self.sampler!r} is not allowed: family = 'user' needs "
+                    f"data.noise.sampler = {shown(self.sampler)} is not allowed: family = 'user' needs "
                     "a sampler written as 'package.module:function'."
                 )
             if self.sub_gaussian_proxy is not None:
@@ -354,7 +384,7 @@ class DataConfig:
         object.__setattr__(self, "label_flip", flip)
         if self.mean is not None:
             if isinstance(self.mean, (str, bytes, dict)) or not hasattr(self.mean, "__iter__"):
-                raise ConfigError(f"data.mean = {self.mean!r} is not allowed: it must be a list of "
+                raise ConfigError(f"data.mean = {shown(self.mean)} is not allowed: it must be a list of "
                                   f"d = {d} real numbers.")
             mean = tuple(_require_real("data.mean", v) for v in self.mean)
             if len(mean) != d:
@@ -366,11 +396,19 @@ class DataConfig:
                 f"data.covariance.matrix is {size} x {size} but data.d = {d}: they must agree."
             )
         spike_along_mean = self.covariance.family == "spiked" and self.covariance.spike_direction == "mean"
-        if spike_along_mean and not np.any(self.mean_vector()):
+        if spike_along_mean and not self._mean_is_nonzero():
             raise ConfigError(
                 "data.covariance.spike_direction = 'mean' needs a non-zero mean (u = mu/||mu||), but "
                 "mu = 0 here: give data.signal > 0 or a non-zero data.mean, or use spike_direction = 'e1'."
             )
+
+    def _mean_is_nonzero(self) -> bool:
+        """Whether mu != 0, decided without allocating the d-vector (d may be too large for memory;
+        the resource guard says so later, with the sizes)."""
+        if self.mean is not None:
+            return any(v != 0 for v in self.mean)
+        entry = self.signal if self.mean_direction == "e1" else self.signal / math.sqrt(self.d)
+        return entry != 0
 
     def mean_vector(self) -> np.ndarray:
         """mu as a float64 array of length d."""
@@ -523,7 +561,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        seed = _require_int("seed", self.seed)
+        seed = _require_int("seed", self.seed, maximum=MAX_SEED)
         _require(seed >= 0, "seed", seed, "an integer >= 0")
 
     def replace(self, **sections: Any) -> Config:
@@ -550,18 +588,18 @@ def _check_keys(where: str, given: dict[str, Any], cls: type) -> None:
     valid = [f.name for f in dataclasses.fields(cls)]
     for key in given:
         if key not in valid:
-            hint = difflib.get_close_matches(key, valid, n=1)
+            hint = difflib.get_close_matches(key[:100], valid, n=1)
             suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
             place = f"[{where}]" if where else "the top level"
             raise ConfigError(
-                f"unknown key {key!r} in {place} of the configuration.{suggestion} "
+                f"unknown key {shown(key)} in {place} of the configuration.{suggestion} "
                 f"Valid keys there: {', '.join(valid)}."
             )
 
 
 def _build(where: str, cls: type, values: Any) -> Any:
     if not isinstance(values, dict):
-        raise ConfigError(f"[{where}] must be a table of keys, not {values!r}.")
+        raise ConfigError(f"[{where}] must be a table of keys, not {shown(values)}.")
     _check_keys(where, values, cls)
     kwargs = {}
     for key, value in values.items():
@@ -605,35 +643,14 @@ def config_to_dict(config: Config) -> dict[str, Any]:
 
 
 def config_from_toml(text: str, source: str = "<string>") -> Config:
-    """Parse TOML text into a validated `Config`; malformed TOML raises `ConfigError`."""
-    try:
-        values = tomllib.loads(text)
-    except (ValueError, RecursionError) as error:
-        # TOMLDecodeError is a ValueError; tomllib also lets through the ValueError of an integer
-        # of more than 4300 digits and the RecursionError of arrays nested thousands deep.
-        raise ConfigError(f"{source} is not valid TOML: {error}.") from None
-    return config_from_dict(values)
+    """Parse TOML text into a validated `Config`; malformed, huge or deeply nested TOML raises
+    `ConfigError` (`theorybench.safeio.parse_toml`)."""
+    return config_from_dict(parse_toml(text, source))
 
 
 def config_to_toml(config: Config) -> str:
     """TOML text that `config_from_toml` reads back to an equal `Config`."""
     return tomli_w.dumps(config_to_dict(config))
-
-
-def read_user_file(path: str | Path, kind: str) -> str:
-    """The UTF-8 text of a file the user named, or a `UserInputError` that says why it is unreadable.
-
-    ``kind`` names the file in the message ("configuration", "suite").
-    """
-    path = Path(path)
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(f"{kind} file {str(path)!r} does not exist.")
-    except IsADirectoryError:
-        raise UserInputError(f"{kind} path {str(path)!r} is a directory, not a TOML file.")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserInputError(f"{kind} file {str(path)!r} cannot be read: {error}.")
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -129,3 +129,15 @@ def relative_loss_derivatives(margins: np.ndarray, loss: str) -> tuple[np.ndarra
     if not math.isfinite(scale):
         return np.full_like(log_g, math.nan), scale
     return np.exp(log_g - scale), scale
+
+
+def exp_of_log(log_value: float) -> float:
+    """``exp(log_value)`` as a float, ``inf`` past float64's range instead of an OverflowError.
+
+    ``math.exp`` raises for arguments above log(max float64) ~ 709.78; a bound whose logarithm is
+    that large is vacuous (far above 1), and its logarithm, kept beside it, is exact.
+    """
+    try:
+        return math.exp(log_value)
+    except OverflowError:
+        return math.inf

@@ -35,7 +35,6 @@ import dataclasses
 import difflib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -49,15 +48,20 @@ from theorybench.config import (
     NetworkConfig,
     NoiseConfig,
     TrainingConfig,
+    MAX_COUNT,
+    MAX_SEED,
     config_from_dict,
-    read_user_file,
 )
-from theorybench.errors import ConfigError, UserInputError
+from theorybench.errors import ConfigError, UserInputError, shown
+from theorybench.safeio import parse_toml, read_user_file
 
 REGIMES = ("weak", "strong", "transition", "sub_gaussian", "polynomial", "anisotropic", "beyond")
 """Regime labels. ``beyond`` settings are outside every encoded hypothesis (THEORY.md §8): they are
 simulated and reported, and their verdict is always "no encoded theorem applies"."""
 
+# Settings one [[setting]] may expand to: every point is a configuration built and validated here,
+# and a unit (or more) of the sweep; ten thousand is far past any report a person reads.
+MAX_SWEEP_POINTS = 10_000
 _SETTING_KEYS = ("name", "group", "regime", "notes", "sweep")
 _SUITE_KEYS = ("name", "description", "root_seed", "replicates", "verify", "base", "setting")
 
@@ -120,8 +124,8 @@ class SuiteOptions:
         for name, (ok, allowed) in checks.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not math.isfinite(value) or not ok(value):
-                raise ConfigError(f"verify.{name} = {value!r} is not allowed: it must be {allowed}.")
+                    or not _finite_float(value) or not ok(value):
+                raise ConfigError(f"verify.{name} = {shown(value)} is not allowed: it must be {allowed}.")
             object.__setattr__(self, name, float(value))
 
 
@@ -175,7 +179,7 @@ class Suite:
         for setting in self.settings:
             if setting.name == name:
                 return setting
-        raise UserInputError(f"suite {self.name!r} has no setting named {name!r}.")
+        raise UserInputError(f"suite {shown(self.name)} has no setting named {shown(name)}.")
 
     def groups(self) -> dict[str, list[Setting]]:
         """Group label -> its settings, in suite order."""
@@ -220,11 +224,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
 
 def suite_from_toml(text: str, source: str = "<string>", default_name: str = "suite") -> Suite:
     """Parse and validate suite TOML; every error names `source` (and the setting at fault)."""
-    try:
-        values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source} is not valid TOML: {error}.")
-    return suite_from_dict(values, source=source, default_name=default_name)
+    return suite_from_dict(parse_toml(text, source), source=source, default_name=default_name)
 
 
 def suite_from_dict(values: dict[str, Any], source: str = "<dict>",
@@ -233,15 +233,15 @@ def suite_from_dict(values: dict[str, Any], source: str = "<dict>",
     _check_keys(values, _SUITE_KEYS, f"the top level of {source}")
     name = values.get("name", default_name)
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"{source}: name = {name!r} is not allowed: it must be a non-empty string.")
+        raise ConfigError(f"{source}: name = {shown(name)} is not allowed: it must be a non-empty string.")
     description = values.get("description", "")
     if not isinstance(description, str):
-        raise ConfigError(f"{source}: description = {description!r} is not allowed: it must be a string.")
-    root_seed = _integer(values.get("root_seed", 0), "root_seed", source, minimum=0)
-    replicates = _integer(values.get("replicates", 1), "replicates", source, minimum=1)
+        raise ConfigError(f"{source}: description = {shown(description)} is not allowed: it must be a string.")
+    root_seed = _integer(values.get("root_seed", 0), "root_seed", source, minimum=0, maximum=MAX_SEED)
+    replicates = _integer(values.get("replicates", 1), "replicates", source, minimum=1, maximum=MAX_COUNT)
     verify = values.get("verify", {})
     if not isinstance(verify, dict):
-        raise ConfigError(f"{source}: [verify] must be a table, not {verify!r}.")
+        raise ConfigError(f"{source}: [verify] must be a table, not {shown(verify)}.")
     _check_keys(verify, tuple(f.name for f in dataclasses.fields(SuiteOptions)), f"[verify] of {source}")
     try:
         options = SuiteOptions(**verify)
@@ -249,11 +249,11 @@ def suite_from_dict(values: dict[str, Any], source: str = "<dict>",
         raise ConfigError(f"{source}: {error}")
     base = values.get("base", {})
     if not isinstance(base, dict):
-        raise ConfigError(f"{source}: [base] must be a table, not {base!r}.")
+        raise ConfigError(f"{source}: [base] must be a table, not {shown(base)}.")
     base = _expand_dotted(base, f"[base] of {source}")
     if "seed" in base:
         raise ConfigError(
-            f"{source}: [base] sets seed = {base['seed']!r}, but a suite's seeds come from root_seed "
+            f"{source}: [base] sets seed = {shown(base['seed'])}, but a suite's seeds come from root_seed "
             "(the runner spawns one per setting and replicate); remove it."
         )
     tables = values.get("setting", [])
@@ -265,7 +265,7 @@ def suite_from_dict(values: dict[str, Any], source: str = "<dict>",
     seen: set[str] = set()
     for setting in settings:
         if setting.name in seen:
-            raise ConfigError(f"{source}: two settings are named {setting.name!r}; names must be unique.")
+            raise ConfigError(f"{source}: two settings are named {shown(setting.name)}; names must be unique.")
         seen.add(setting.name)
     return Suite(name=name, description=description, source=source, root_seed=root_seed,
                  replicates=replicates, settings=tuple(settings), options=options)
@@ -276,12 +276,21 @@ def _check_keys(values: dict[str, Any], valid: tuple[str, ...], where: str) -> N
         if key not in valid:
             hint = difflib.get_close_matches(key, valid, n=1)
             suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-            raise ConfigError(f"unknown key {key!r} in {where}.{suggestion} Valid keys: {', '.join(valid)}.")
+            raise ConfigError(f"unknown key {shown(key)} in {where}.{suggestion} Valid keys: {', '.join(valid)}.")
 
 
-def _integer(value: Any, key: str, source: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{source}: {key} = {value!r} is not allowed: it must be an integer >= {minimum}.")
+def _finite_float(value: int | float) -> bool:
+    """Whether `value` converts to a finite float64 (a TOML integer may exceed float64's range)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _integer(value: Any, key: str, source: str, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ConfigError(f"{source}: {key} = {shown(value)} is not allowed: it must be an integer "
+                          f"between {minimum} and {maximum}.")
     return value
 
 
@@ -295,7 +304,7 @@ def _expand_dotted(values: dict[str, Any], where: str) -> dict[str, Any]:
         for part in parts[:-1]:
             existing = target.setdefault(part, {})
             if not isinstance(existing, dict):
-                raise ConfigError(f"{where}: key {key!r} conflicts with the value of {part!r}.")
+                raise ConfigError(f"{where}: key {shown(key)} conflicts with the value of {shown(part)}.")
             target = existing
         _merge_into(target, {parts[-1]: value}, where)
     return out
@@ -324,15 +333,15 @@ def _resolve_sweep_key(key: str, where: str) -> str:
         leaf = key.rsplit(".", 1)[-1]
         if key in _FIELD_PATHS.get(leaf, []):
             return key
-        raise ConfigError(f"{where}: sweep key {key!r} is not a configuration field.")
+        raise ConfigError(f"{where}: sweep key {shown(key)} is not a configuration field.")
     paths = _FIELD_PATHS.get(key)
     if not paths:
-        hint = difflib.get_close_matches(key, list(_FIELD_PATHS), n=1)
+        hint = difflib.get_close_matches(key[:100], list(_FIELD_PATHS), n=1)
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise ConfigError(f"{where}: sweep key {key!r} is not a configuration field.{suggestion}")
+        raise ConfigError(f"{where}: sweep key {shown(key)} is not a configuration field.{suggestion}")
     if len(paths) > 1:
         raise ConfigError(
-            f"{where}: sweep key {key!r} is ambiguous ({', '.join(paths)}); write the full dotted path."
+            f"{where}: sweep key {shown(key)} is ambiguous ({', '.join(paths)}); write the full dotted path."
         )
     return paths[0]
 
@@ -347,27 +356,27 @@ def _format_value(value: Any) -> str:
 def _expand_setting(table: Any, index: int, base: dict[str, Any], source: str) -> list[Setting]:
     where = f"{source}, setting #{index + 1}"
     if not isinstance(table, dict):
-        raise ConfigError(f"{where}: each [[setting]] must be a table, not {table!r}.")
+        raise ConfigError(f"{where}: each [[setting]] must be a table, not {shown(table)}.")
     name = table.get("name")
     if not isinstance(name, str) or not name or any(c in name for c in "[]=,"):
         raise ConfigError(
-            f"{where}: name = {name!r} is not allowed: it must be a non-empty string without "
+            f"{where}: name = {shown(name)} is not allowed: it must be a non-empty string without "
             "'[', ']', '=' or ','."
         )
-    where = f"{source}, setting {name!r}"
+    where = f"{source}, setting {shown(name)}"
     group = table.get("group", name)
     if not isinstance(group, str) or not group:
-        raise ConfigError(f"{where}: group = {group!r} is not allowed: it must be a non-empty string.")
+        raise ConfigError(f"{where}: group = {shown(group)} is not allowed: it must be a non-empty string.")
     regime = table.get("regime")
     if regime not in REGIMES:
-        hint = difflib.get_close_matches(str(regime), REGIMES, n=1)
+        hint = difflib.get_close_matches(str(regime)[:100], REGIMES, n=1) if isinstance(regime, str) else []
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
         raise ConfigError(
-            f"{where}: regime = {regime!r} is not allowed: it must be one of {', '.join(REGIMES)}.{suggestion}"
+            f"{where}: regime = {shown(regime)} is not allowed: it must be one of {', '.join(REGIMES)}.{suggestion}"
         )
     notes = table.get("notes", "")
     if not isinstance(notes, str):
-        raise ConfigError(f"{where}: notes = {notes!r} is not allowed: it must be a string.")
+        raise ConfigError(f"{where}: notes = {shown(notes)} is not allowed: it must be a string.")
     overrides = _expand_dotted({k: v for k, v in table.items() if k not in _SETTING_KEYS}, where)
     if "seed" in overrides:
         raise ConfigError(f"{where}: seed cannot be set per setting; the runner derives it from root_seed.")
@@ -376,13 +385,17 @@ def _expand_setting(table: Any, index: int, base: dict[str, Any], source: str) -
 
     sweep = table.get("sweep", {})
     if not isinstance(sweep, dict):
-        raise ConfigError(f"{where}: sweep must be a table of lists, not {sweep!r}.")
+        raise ConfigError(f"{where}: sweep must be a table of lists, not {shown(sweep)}.")
     keys = sorted(sweep)
     for key in keys:
         values = sweep[key]
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"{where}: sweep.{key} = {values!r} is not allowed: it must be a non-empty list.")
+            raise ConfigError(f"{where}: sweep.{key} = {shown(values)} is not allowed: it must be a non-empty list.")
     paths = [_resolve_sweep_key(key, where) for key in keys]
+    points = math.prod(len(sweep[key]) for key in keys)
+    if points > MAX_SWEEP_POINTS:
+        raise ConfigError(f"{where}: the sweep has {points} points (the product of the list lengths); "
+                          f"at most {MAX_SWEEP_POINTS} are allowed per setting.")
 
     settings = []
     for point in itertools.product(*(sweep[key] for key in keys)):
@@ -394,7 +407,7 @@ def _expand_setting(table: Any, index: int, base: dict[str, Any], source: str) -
         try:
             config = config_from_dict(values)
         except ConfigError as error:
-            raise ConfigError(f"{source}, setting {label!r}: {error}")
+            raise ConfigError(f"{source}, setting {shown(label)}: {error}")
         settings.append(Setting(name=label, config=config, group=group, regime=regime, notes=notes,
                                 sweep=dict(zip(keys, point))))
     return settings

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict, load_config
 from theorybench.errors import UserInputError
+from theorybench.guard import config_estimate, parse_memory, require_within
 from theorybench.sampling import sample_initialisation, sample_training_set, streams
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                         help="set a universal constant (e.g. C_2=0.5) in every theorem that has it; "
                              "repeatable; all default to 1")
+    parser.add_argument("--max-memory", default=None, metavar="SIZE",
+                        help="memory budget, e.g. 4GiB (default: half of this machine's memory)")
 
 
 # `bounds` is imported inside the functions below, not at module level: it builds its sympy
@@ -217,6 +220,8 @@ def run(args) -> int:
             raise UserInputError(f"--seed = {args.seed} is not allowed: it must be an integer >= 0.")
         config = config.replace(seed=args.seed)
     constants = parse_constants(args.constant)
+    budget = None if args.max_memory is None else parse_memory(args.max_memory)
+    require_within(config_estimate(config, sample=args.sample), budget, "this configuration")
     sample = draw_sample(config) if args.sample else None
     report = evaluate_all(config, sample=sample, constants=constants)
     if args.json:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from theorybench.config import config_hash, load_config
 from theorybench.errors import UserInputError
+from theorybench.guard import config_estimate, parse_memory, require_within
+from theorybench.safeio import atomic_write_text
 
 HELP = "run one configuration: sample, train by gradient descent, measure the test error"
 RESULT_NAME = "result.json"
@@ -25,6 +27,9 @@ def add_arguments(parser) -> None:
                         help="output directory (default ./theorybench-out/simulate-<config hash>)")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
                         help="root seed, replacing the configuration's")
+    parser.add_argument("--max-memory", default=None, metavar="SIZE",
+                        help="memory budget, e.g. 4GiB (default: half of this machine's memory); "
+                             "a configuration estimated above it is refused before it runs")
 
 
 def _prepare_output(directory: Path) -> Path:
@@ -49,6 +54,8 @@ def run(args) -> int:
     config = load_config(args.config)
     if args.seed is not None:
         config = config.replace(seed=args.seed)
+    budget = None if args.max_memory is None else parse_memory(args.max_memory)
+    require_within(config_estimate(config, sample=True), budget, "this configuration")
     directory = Path(args.out) if args.out is not None else (
         Path("theorybench-out") / f"simulate-{config_hash(config)}")
     path = _prepare_output(directory)
@@ -64,7 +71,9 @@ def run(args) -> int:
         ) from None
     elapsed = time.perf_counter() - start
     try:
-        path.write_text(result.to_json(), encoding="utf-8")
+        # Atomic: result.json is either the whole result or absent, never empty or half-written.
+        atomic_write_text(path, result.to_json(),
+                          kept="No result file was left behind; free some space and run again.")
     except OSError as error:
         raise UserInputError(
             f"output file {str(path)!r} cannot be written ({error.strerror or error})."
