@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from theorybench.errors import UserInputError
-from verify.storage import ResultsFile, canonical_order, decode_row, encode_row, write_json
+from verify.storage import ResultsFile, canonical_order, decode_row, encode_row, seal_unit, write_json
 
 
 def unit(setting: str, replicate: int, steps: list[int | None]) -> list[dict]:
-    return [{"setting": setting, "replicate": replicate, "step": step,
-             "kind": "final" if step is None else "checkpoint", "value": 0.1 * (step or 7),
-             "unit_rows": len(steps)} for step in steps]
+    return seal_unit([{"setting": setting, "replicate": replicate, "step": step,
+                       "kind": "final" if step is None else "checkpoint", "value": 0.1 * (step or 7)}
+                      for step in steps])
 
 
 def test_encode_row_is_exact_and_canonical():
@@ -37,10 +37,10 @@ def strict_loads(line: str):
 
 
 def test_rows_are_strict_json_and_non_finite_values_round_trip(tmp_path):
-    row = {"setting": "NaN", "replicate": 0, "step": None, "kind": "final", "unit_rows": 1,
-           "margin": math.inf, "log_error": np.float64(-math.inf), "ratio": math.nan,
-           "values": [1.0, math.inf, np.float32(-np.inf)], "nested": {"x": -math.inf},
-           "reason": "Infinity", "error": "NaN"}
+    row, = seal_unit([{"setting": "NaN", "replicate": 0, "step": None, "kind": "final",
+                       "margin": math.inf, "log_error": np.float64(-math.inf), "ratio": math.nan,
+                       "values": [1.0, math.inf, np.float32(-np.inf)], "nested": {"x": -math.inf},
+                       "reason": "Infinity", "error": "NaN"}])
     line = encode_row(row)
     parsed = strict_loads(line)  # no bare NaN / Infinity token anywhere
     assert parsed["margin"] == "Infinity" and parsed["log_error"] == "-Infinity" and parsed["ratio"] == "NaN"
@@ -100,26 +100,44 @@ def test_unit_torn_at_a_line_end_is_discarded(tmp_path):
     assert len(results.path.read_text().splitlines()) == 2
 
 
-def test_corrupt_middle_line_is_an_error(tmp_path):
+def test_a_corrupt_middle_line_is_dropped_and_its_unit_discarded(tmp_path):
     path = tmp_path / "rows.jsonl"
-    path.write_text(encode_row(unit("a", 0, [None])[0]) + "not json\n" + encode_row(unit("b", 0, [None])[0]))
-    with pytest.raises(UserInputError, match="line 2"):
-        ResultsFile(path).recover()
+    a, b = unit("a", 0, [None]), unit("b", 0, [0, None])
+    path.write_text(encode_row(a[0]) + "not json\n" + encode_row(b[0]) + encode_row(b[1]))
+    results = ResultsFile(path)
+    assert results.recover() == a + b
+    assert results.recovery == (1, ())
+    path.write_text(encode_row(a[0]) + encode_row(b[0]) + "not json\n")  # b lost a row to the damage
+    assert results.recover() == a
+    assert results.recovery == (1, (("b", 0),))
+    assert path.read_text() == encode_row(a[0])
 
 
-def test_foreign_json_is_an_error(tmp_path):
+def test_a_file_without_any_sealed_row_is_refused(tmp_path):
     path = tmp_path / "rows.jsonl"
     path.write_text('{"x": 1}\n')
-    with pytest.raises(UserInputError, match="not a theorybench row"):
+    with pytest.raises(UserInputError, match="holds no theorybench row"):
         ResultsFile(path).recover()
+    assert path.read_text() == '{"x": 1}\n'  # refused, not rewritten
 
 
-def test_duplicated_unit_is_an_error(tmp_path):
+def test_a_duplicated_unit_is_discarded_whole(tmp_path):
     results = ResultsFile(tmp_path / "rows.jsonl")
     results.append_unit(unit("a", 0, [0, None]))
     results.append_unit(unit("a", 0, [0, None]))
-    with pytest.raises(UserInputError, match="4 rows"):
-        results.recover()
+    results.append_unit(unit("b", 0, [None]))
+    assert results.recover() == unit("b", 0, [None])
+    assert results.recovery == (0, (("a", 0),))
+
+
+def test_an_edited_row_breaks_its_unit_seal(tmp_path):
+    results = ResultsFile(tmp_path / "rows.jsonl")
+    rows = unit("a", 0, [0, 1, None])
+    edited = [rows[0], {**rows[1], "value": 0.125}, rows[2]]
+    results.append_unit(edited)
+    results.append_unit(unit("b", 0, [None]))
+    assert results.recover() == unit("b", 0, [None])
+    assert results.recovery == (0, (("a", 0),))
 
 
 def test_canonical_order_follows_suite_then_replicate_then_step():

@@ -125,7 +125,12 @@ def _disk_full(path: Path, error: OSError, kept: str) -> DiskFullError:
 
 
 def atomic_write_text(path: str | Path, text: str, *, kept: str = "Nothing was written.") -> None:
-    """Replace `path` by `text` atomically: a temporary file in the same folder, fsync, `os.replace`.
+    """`atomic_write_bytes` of the UTF-8 encoding of `text`."""
+    atomic_write_bytes(path, text.encode("utf-8"), kept=kept)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, kept: str = "Nothing was written.") -> None:
+    """Replace `path` by `data` atomically: a temporary file in the same folder, fsync, `os.replace`.
 
     On any failure the temporary file is removed and `path` is untouched; a full disk raises
     `DiskFullError` whose message ends with `kept` (what the user still has).
@@ -138,7 +143,7 @@ def atomic_write_text(path: str | Path, text: str, *, kept: str = "Nothing was w
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(handle, 0o666 & ~umask)
-        _write_all(handle, text.encode("utf-8"))
+        _write_all(handle, data)
         os.fsync(handle)
         os.close(handle)
         handle = -1

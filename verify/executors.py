@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
@@ -36,11 +38,17 @@ PARENT_POLL_S = 1.0
 
 
 def _exit_with_parent(parent: int) -> None:
-    """Pool-worker initializer: exit as soon as the parent process is gone.
+    """Pool-worker initializer: exit as soon as the parent process is gone, and ignore Ctrl-C.
 
     A pool worker blocks reading its task queue, whose pipe it holds open itself, so it would never
-    see the parent die; an orphan is re-parented, which `os.getppid` reveals.
+    see the parent die; an orphan is re-parented, which `os.getppid` reveals. Ctrl-C reaches the
+    whole process group: the parent handles it (and terminates the workers), so a worker must not
+    die printing a KeyboardInterrupt traceback of its own.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # As in the parent (theorybench.cli): floating-point RuntimeWarnings are handled by design.
+    warnings.simplefilter("ignore", RuntimeWarning)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_POLL_S)
@@ -160,6 +168,11 @@ def open_executor(kind: str = "process", *, workers: int | None = None,
                 yield pool
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
+                # Abandon the units in flight (their rows were never written; --resume recomputes
+                # them) rather than wait for them: an interrupted run ends now, with no worker left.
+                # `_processes` is the pool's own table of worker processes (CPython 3.9+).
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.terminate()
                 raise
     else:
         with _dask_executor(count, scheduler, connect_timeout_s) as executor:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from verify.plots import to_png
-from verify.storage import atomic_write_text
+from theorybench.safeio import atomic_write_bytes, atomic_write_text
 
 VERDICT_ORDER = ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -371,7 +371,7 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
     written = []
     for figure in figures:
         path = folder / "figures" / f"{figure.name}.png"
-        path.write_bytes(figure.png)
+        atomic_write_bytes(path, figure.png)
         written.append(path)
     atomic_write_text(folder / "index.html", render_html(report))
     atomic_write_text(folder / "report.md", render_markdown(report))

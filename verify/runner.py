@@ -18,8 +18,9 @@ Seeds: unit ``(setting_index, replicate)`` of a suite with root seed ``S`` runs
 so every row is reproducible alone with ``theorybench simulate`` on its configuration.
 
 Rows as stored: the work unit's rows plus ``config_hash`` (`theorybench.config.config_hash` of
-the unit's configuration, seed included), ``seed``, ``package_version`` and ``unit_rows`` (see
-`verify.storage`). A unit that raises is stored as one row with ``kind = "error"``, ``step =
+the unit's configuration, seed included), ``seed``, ``package_version`` and the seal ``unit_rows``,
+``unit_sha256`` (see `verify.storage`). On resume, damaged lines and broken units are recomputed;
+rows of another package version are refused unless ``allow_version_mix``. A unit that raises is stored as one row with ``kind = "error"``, ``step =
 None``, ``error_type`` and ``error`` (the message), so a crashed setting loses nobody else's
 results; ``--resume`` retries such units.
 """
@@ -38,7 +39,7 @@ from tqdm import tqdm
 from theorybench import __version__
 from theorybench.config import Config, config_hash
 from theorybench.errors import UserInputError
-from verify.storage import ResultsFile, UnitKey, canonical_order, decode_row, encode_row, unit_key
+from verify.storage import ResultsFile, UnitKey, canonical_order, decode_row, encode_row, seal_unit, unit_key
 
 WorkUnit = Callable[[Config, str, int], list[dict[str, Any]]]
 ROW_KINDS = ("checkpoint", "final")
@@ -96,9 +97,8 @@ def _stamped(unit: Unit, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "config_hash": config_hash(unit.config),
         "seed": unit.config.seed,
         "package_version": __version__,
-        "unit_rows": len(rows),
     }
-    return [{**row, **stamp} for row in rows]
+    return seal_unit([{**row, **stamp} for row in rows])
 
 
 def error_rows(unit: Unit, error: BaseException) -> list[dict[str, Any]]:
@@ -145,14 +145,27 @@ class SweepOutcome:
     failed: tuple[UnitKey, ...]
 
 
-def _resumable_rows(results: ResultsFile, units: Sequence[Unit]) -> list[dict[str, Any]]:
+def _resumable_rows(results: ResultsFile, units: Sequence[Unit], allow_version_mix: bool) -> list[dict[str, Any]]:
     planned = {unit.key: config_hash(unit.config) for unit in units}
     kept = []
-    for row in results.recover():
+    recovered = results.recover()
+    damaged, broken = results.recovery
+    if damaged or broken:
+        print(f"theorybench report: --resume: {damaged} damaged line(s) and {len(broken)} incomplete or "
+              f"altered unit(s) in {str(results.path)!r} were discarded; those units are recomputed.",
+              file=sys.stderr)
+    versions = sorted({str(row.get("package_version")) for row in recovered} - {__version__})
+    if versions and not allow_version_mix:
+        raise UserInputError(
+            f"--resume: {str(results.path)!r} holds rows computed by theorybench {', '.join(versions)}, "
+            f"but this is theorybench {__version__}; one results file would mix versions. Choose another "
+            "--out folder, or pass --allow-version-mix to keep those rows."
+        )
+    for row in recovered:
         key = unit_key(row)
         if planned.get(key) != row.get("config_hash"):
             raise UserInputError(
-                f"--resume: {str(results.path)!r} holds rows for setting {key[0]!r} replicate {key[1]} "
+                f"--resume: {str(results.path)!r} holds rows for setting {key[0][:60]!r} replicate {key[1]} "
                 "that this suite and seed would not produce (another suite, seed or configuration). "
                 "Resume with the same suite and --seed, or choose another --out folder."
             )
@@ -172,7 +185,7 @@ def check_writable(results: ResultsFile, *, resume: bool) -> None:
 
 def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor: Executor, *,
               resume: bool = False, max_in_flight: int | None = None,
-              progress: bool = True) -> SweepOutcome:
+              progress: bool = True, allow_version_mix: bool = False) -> SweepOutcome:
     """Run the units not yet in `results`, append each unit's rows as it completes, then canonicalise.
 
     Parameters
@@ -193,6 +206,8 @@ def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, execu
         serial executor writing unit by unit and a pool from queueing work it may never finish.
     progress : bool
         Show a tqdm bar on stderr when stderr is a terminal (not in logs or captured output).
+    allow_version_mix : bool
+        On resume, keep rows computed by another theorybench version instead of refusing them.
 
     Returns
     -------
@@ -201,13 +216,13 @@ def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, execu
     if max_in_flight is not None and max_in_flight < 1:
         raise UserInputError(f"max_in_flight must be >= 1 or None, got {max_in_flight!r}.")
     with results.lock():
-        return _sweep(units, work, results, executor, resume, max_in_flight, progress)
+        return _sweep(units, work, results, executor, resume, max_in_flight, progress, allow_version_mix)
 
 
 def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor: Executor, resume: bool,
-           max_in_flight: int | None, progress: bool) -> SweepOutcome:
+           max_in_flight: int | None, progress: bool, allow_version_mix: bool) -> SweepOutcome:
     check_writable(results, resume=resume)
-    kept = _resumable_rows(results, units) if resume else []
+    kept = _resumable_rows(results, units, allow_version_mix) if resume else []
     done = {unit_key(row) for row in kept}
     todo = [unit for unit in units if unit.key not in done]
     limit = len(todo) if max_in_flight is None else max_in_flight

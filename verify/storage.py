@@ -14,8 +14,13 @@ order the units completed in. Rows hold no wall times and no host names: those g
 ``environment.json`` (`write_json`).
 
 Row contract (shared with `verify.measure` and `verify.runner`): every row is a JSON object with at
-least ``setting`` (str), ``replicate`` (int), ``step`` (int or null), ``kind`` (``"checkpoint"``,
-``"final"`` or ``"error"``) and ``unit_rows`` (int, added by the runner).
+least ``setting`` (str), ``replicate`` (int >= 0), ``step`` (int >= 0 or null), ``kind``
+(``"checkpoint"``, ``"final"`` or ``"error"``), and the seal added by `seal_unit`: ``unit_rows``
+(int, the number of rows of its unit) and ``unit_sha256`` (the SHA-256 of the unit's rows without
+this field, `unit_checksum`). On resume every line is checked against this schema and every unit
+against its seal: a damaged line (not UTF-8, not JSON, nested too deep, a field of the wrong type)
+is dropped, and a unit with a missing, extra or altered row is discarded whole and recomputed, so a
+resumed file is never half-kept (docs/failure.md).
 
 Every line is strict JSON (RFC 8259), readable by ``jq`` and any JSON parser: a non-finite float
 (an infinite margin, a log-probability of ``-inf``) is written as the string ``"Infinity"``,
@@ -27,9 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl  # POSIX: theorybench runs on Linux and macOS
+import hashlib
 import json
 import os
-import tempfile
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,10 @@ import numpy as np
 
 from theorybench.errors import UserInputError
 from theorybench.jsonio import NON_FINITE, strict_json_value
+from theorybench.safeio import append_durably, atomic_write_text
+
+__all__ = ["ResultsFile", "atomic_write_text", "canonical_order", "decode_row", "encode_row",
+           "row_problem", "seal_unit", "unit_checksum", "unit_key", "write_json"]
 
 UnitKey = tuple[str, int]
 
@@ -96,6 +106,49 @@ def decode_row(line: str) -> Any:
     return {key: value if _is_text(key) else _restore(value) for key, value in row.items()}
 
 
+ROW_KINDS = ("checkpoint", "final", "error")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _count(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def row_problem(row: Any) -> str | None:
+    """Why `row` breaks the row contract (module docstring), or None when it keeps it."""
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object"
+    checks = (
+        ("setting", lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+        ("replicate", lambda v: _count(v, 0), "an integer >= 0"),
+        ("step", lambda v: v is None or _count(v, 0), "an integer >= 0 or null"),
+        ("kind", lambda v: v in ROW_KINDS, f"one of {', '.join(ROW_KINDS)}"),
+        ("unit_rows", lambda v: _count(v, 1), "an integer >= 1"),
+        ("unit_sha256", lambda v: isinstance(v, str) and _SHA256.match(v) is not None, "64 hex digits"),
+    )
+    for name, ok, allowed in checks:
+        if name not in row:
+            return f"no {name!r}"
+        if not ok(row[name]):
+            return f"{name!r} is not {allowed}"
+    return None
+
+
+def unit_checksum(rows: Iterable[dict[str, Any]]) -> str:
+    """SHA-256 of a unit's rows without their ``unit_sha256`` field: the sorted `encode_row` lines,
+    so that the checksum does not depend on the order the rows are stored in."""
+    lines = sorted(encode_row({k: v for k, v in row.items() if k != "unit_sha256"}) for row in rows)
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def seal_unit(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of one unit with ``unit_rows`` and ``unit_sha256`` added (the last step before
+    storage: any later change to a row breaks the seal)."""
+    counted = [{**row, "unit_rows": len(rows)} for row in rows]
+    checksum = unit_checksum(counted)
+    return [{**row, "unit_sha256": checksum} for row in counted]
+
+
 def unit_key(row: dict[str, Any]) -> UnitKey:
     """The (setting, replicate) unit a row belongs to."""
     return (row["setting"], int(row["replicate"]))
@@ -116,36 +169,6 @@ def canonical_order(rows: Iterable[dict[str, Any]], setting_order: Sequence[str]
     return sorted(rows, key=key)
 
 
-def _fsync_directory(directory: Path) -> None:
-    # A rename is durable only once the directory entry is on disk.
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace `path` by `text` atomically: a temporary file in the same folder, fsync, `os.replace`."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(path.parent)
-
-
 def write_json(path: Path, value: Any) -> None:
     """Write `value` as indented strict JSON (non-finite floats as strings), atomically (used for
     ``environment.json``)."""
@@ -164,6 +187,7 @@ class ResultsFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.recovery: tuple[int, tuple[UnitKey, ...]] = (0, ())
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -188,78 +212,91 @@ class ResultsFile:
             os.close(descriptor)  # closing the last descriptor releases the lock
 
     def has_rows(self) -> bool:
-        """True when the file exists and is not empty (a run would overwrite computed results)."""
+        """True when the file exists and is not empty (a run would overwrite computed results).
+
+        A path that exists but is not a regular file (a folder, a device) is refused.
+        """
+        if self.path.exists() and not self.path.is_file():
+            raise UserInputError(f"results path {str(self.path)!r} exists but is not a regular file; "
+                                 "remove it or choose another --out folder.")
         return self.path.is_file() and self.path.stat().st_size > 0
 
-    def _parse(self) -> tuple[list[dict[str, Any]], bool]:
-        """All complete, parseable lines, and whether anything (a torn last line) was dropped."""
-        if not self.path.is_file():
-            return [], False
-        text = self.path.read_text(encoding="utf-8")
-        lines = text.split("\n")
-        # The text after the final newline is empty for an intact file and a torn line otherwise.
-        dropped = lines[-1] != ""
-        rows = []
-        for number, line in enumerate(lines[:-1], start=1):
+    def _parse(self) -> tuple[list[dict[str, Any]], int, bool]:
+        """The lines that are rows (`row_problem` is None), the number of damaged lines, and whether
+        the text after the last newline (a torn line) was dropped."""
+        if not self.has_rows():
+            return [], 0, False
+        try:
+            data = self.path.read_bytes()
+        except OSError as error:
+            raise UserInputError(f"results file {str(self.path)!r} cannot be read "
+                                 f"({error.strerror or error}).") from None
+        lines = data.split(b"\n")
+        # The bytes after the final newline are empty for an intact file and a torn line otherwise.
+        torn = lines[-1] != b""
+        rows, damaged = [], 0
+        for line in lines[:-1]:
             try:
-                row = decode_row(line)
-            except json.JSONDecodeError:
-                # Units are appended whole, so only the text after the last newline can be torn.
-                raise UserInputError(
-                    f"results file {str(self.path)!r} is corrupt at line {number} (not JSON); it was "
-                    "not written by an interrupted theorybench run. Choose another --out folder."
-                ) from None
-            if not isinstance(row, dict) or "setting" not in row or "replicate" not in row \
-                    or "unit_rows" not in row:
-                raise UserInputError(
-                    f"results file {str(self.path)!r} line {number} is not a theorybench row (it needs "
-                    "'setting', 'replicate' and 'unit_rows'). Choose another --out folder."
-                )
+                row = decode_row(line.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                # not UTF-8, not JSON, or nested deeper than the parser's recursion limit
+                damaged += 1
+                continue
+            if row_problem(row) is not None:
+                damaged += 1
+                continue
             rows.append(row)
-        return rows, dropped
+        if damaged and not rows:
+            raise UserInputError(
+                f"results file {str(self.path)!r} holds no theorybench row (none of its {damaged} "
+                "line(s) is a sealed row of this version's format); it was not written by theorybench "
+                "report, or by an older version. Choose another --out folder."
+            )
+        return rows, damaged, torn
 
     def recover(self) -> list[dict[str, Any]]:
-        """The rows of every complete unit, after discarding a torn last line and incomplete units.
+        """The rows of every intact unit, after discarding damaged lines and broken units.
 
-        If anything was discarded, the file is rewritten (atomically) with only the kept rows, so
-        that later appends follow a clean line end.
+        A unit is intact when all its rows agree on ``unit_rows`` and ``unit_sha256``, there are
+        exactly ``unit_rows`` of them and their `unit_checksum` is ``unit_sha256``. Anything else
+        (a torn unit, a lost, duplicated or edited row) is discarded whole, so the runner recomputes
+        it. If anything was discarded, the file is rewritten (atomically) with only the kept rows;
+        ``self.recovery`` then says what was dropped: ``(damaged_lines, discarded_units)``.
 
         Returns
         -------
         list of dict
-            Rows of complete units, in file order.
+            Rows of intact units, in file order.
         """
-        rows, dropped = self._parse()
-        counts: dict[UnitKey, int] = {}
+        rows, damaged, torn = self._parse()
+        groups: dict[UnitKey, list[dict[str, Any]]] = {}
         for row in rows:
-            counts[unit_key(row)] = counts.get(unit_key(row), 0) + 1
-        kept = []
-        for row in rows:
-            expected = int(row["unit_rows"])
-            count = counts[unit_key(row)]
-            if count > expected:
-                raise UserInputError(
-                    f"results file {str(self.path)!r} holds {count} rows for setting "
-                    f"{row['setting']!r} replicate {row['replicate']} but that unit produced "
-                    f"{expected}: the file was edited or written by two runs at once. Choose another "
-                    "--out folder."
-                )
-            if count == expected:
-                kept.append(row)
-        if dropped or len(kept) < len(rows):
-            atomic_write_text(self.path, "".join(encode_row(row) for row in kept))
+            groups.setdefault(unit_key(row), []).append(row)
+        broken = set()
+        for key, group in groups.items():
+            seals = {(row["unit_rows"], row["unit_sha256"]) for row in group}
+            if len(seals) != 1 or len(group) != group[0]["unit_rows"] \
+                    or unit_checksum(group) != group[0]["unit_sha256"]:
+                broken.add(key)
+        kept = [row for row in rows if unit_key(row) not in broken]
+        self.recovery = (damaged, tuple(sorted(broken)))
+        if damaged or torn or broken:
+            atomic_write_text(self.path, "".join(encode_row(row) for row in kept),
+                              kept=f"{str(self.path)!r} is unchanged; free some space and resume again.")
         return kept
 
     def append_unit(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Append all rows of one unit in a single write, then flush and fsync."""
+        """Append all rows of one unit in a single write, then fsync; a failed write is truncated
+        back, so the file never holds part of a unit it did not report."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = "".join(encode_row(row) for row in rows).encode("utf-8")
-        with open(self.path, "ab") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
+        append_durably(self.path, payload, kept=(
+            f"{str(self.path)!r} holds every unit finished before, and none in part; free some space "
+            "and rerun the same command with --resume to continue."))
 
     def write_canonical(self, rows: Iterable[dict[str, Any]], setting_order: Sequence[str]) -> None:
         """Rewrite the file with `rows` in canonical order (temporary file and `os.replace`)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, "".join(encode_row(row) for row in canonical_order(rows, setting_order)))
+        atomic_write_text(self.path, "".join(encode_row(row) for row in canonical_order(rows, setting_order)),
+                          kept=f"{str(self.path)!r} still holds every unit (in completion order); free "
+                               "some space and rerun the same command with --resume to finish.")

@@ -11,7 +11,10 @@ rendered by `verify.render` to ``DIR/index.html``, ``DIR/report.md`` and ``DIR/f
 never enter the rows, so rows.jsonl is bit-identical across reruns with the same seed).
 
 Exit status: 0 when every unit ran (whatever the verdicts: a FAIL is a finding, reported
-prominently), 1 when some unit raised (its error is in the rows and the report), 2 for bad input.
+prominently), 1 when some unit raised (its error is in the rows and the report), 2 for bad input
+(a suite over the memory budget, a damaged results file that cannot be resumed, rows of another
+version without ``--allow-version-mix``, a full disk), 130 / 143 when interrupted by SIGINT /
+SIGTERM (the message says how to resume). docs/failure.md has the details.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import hashlib
 import importlib.metadata
 import json
 import platform
+import signal
 import socket
 import sys
 import time
@@ -29,7 +33,9 @@ from typing import Any
 
 from theorybench import __version__
 from theorybench.config import config_hash
-from theorybench.errors import UserInputError
+from theorybench.errors import Interrupted, UserInputError
+from theorybench.guard import parse_memory, require_within, suite_estimate
+from theorybench.safeio import DiskFullError
 
 HELP = "sweep a suite of settings, judge every encoded statement, and write the report"
 DEFAULT_SUITE = "quick"
@@ -55,6 +61,12 @@ def add_arguments(parser) -> None:
                              "(with every unit done, this only rewrites the report)")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
                         help="root seed of the sweep (default: the suite's root_seed)")
+    parser.add_argument("--allow-version-mix", action="store_true",
+                        help="with --resume, keep rows computed by another theorybench version "
+                             "(refused by default: one results file, one version)")
+    parser.add_argument("--max-memory", default=None, metavar="SIZE",
+                        help="memory budget, e.g. 4GiB (default: half of this machine's memory); "
+                             "a suite estimated above it is refused before it runs")
 
 
 def _output_folder(args, suite_name: str) -> Path:
@@ -179,16 +191,18 @@ def _environment_section(environment):
 
 def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
-    from verify.analysis import analyse
-    from verify.executors import in_flight_limit, open_executor
+    from verify.executors import available_cores, in_flight_limit, open_executor
     from verify.measure import measure
-    from verify.render import Report, as_report, write_report
     from verify.runner import check_writable, plan_units, run_sweep
-    from verify.storage import ResultsFile, write_json
+    from verify.storage import ResultsFile
     from verify.suite import load_suite
 
     suite = load_suite(args.suite)
     root_seed = suite.root_seed if args.seed is None else args.seed
+    budget = None if args.max_memory is None else parse_memory(args.max_memory)
+    workers = 1 if args.executor == "serial" else (args.workers or available_cores())
+    require_within(suite_estimate([s.config for s in suite.settings], suite.replicates, workers), budget,
+                   f"suite {suite.name!r}")  # before the units are planned: that alone can be huge
     units = plan_units([(s.name, s.config) for s in suite.settings], suite.replicates, root_seed)
     folder = _output_folder(args, suite.name)
     results = ResultsFile(folder / "rows.jsonl")
@@ -198,9 +212,35 @@ def run(args) -> int:
         _warn_if_code_changed(folder, fingerprint)
     in_flight = in_flight_limit(args.executor, args.workers)
     started, clock = time.time(), time.perf_counter()
-    with open_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as executor:
-        outcome = run_sweep(units, measure, results, executor, resume=args.resume, max_in_flight=in_flight)
-    wall = time.perf_counter() - clock
+    resume_hint = (f"The rows of every finished unit are kept in {str(results.path)!r}; continue with: "
+                   f"theorybench report {args.suite} --out {str(folder)} --resume"
+                   + ("" if args.seed is None else f" --seed {args.seed}"))
+    try:
+        with open_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as executor:
+            outcome = run_sweep(units, measure, results, executor, resume=args.resume, max_in_flight=in_flight,
+                                allow_version_mix=args.allow_version_mix)
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT, resume_hint) from None
+    except Interrupted as interruption:
+        raise Interrupted(interruption.signal_number, resume_hint) from None
+    try:
+        return _write_outputs(args, suite, root_seed, units, outcome, results, folder, started,
+                              time.perf_counter() - clock, fingerprint)
+    except (KeyboardInterrupt, Interrupted) as interruption:
+        number = getattr(interruption, "signal_number", signal.SIGINT)
+        raise Interrupted(number, f"Every unit's rows are in {str(results.path)!r}; rerun with --resume "
+                                  "to write the report.") from None
+    except DiskFullError as error:
+        raise DiskFullError(f"{error} Every unit's rows are in {str(results.path)!r}: once there is "
+                            f"space, rerun with --resume to write the report.") from None
+
+
+def _write_outputs(args, suite, root_seed, units, outcome, results, folder, started, wall, fingerprint) -> int:
+    """environment.json and the report (every file written atomically); the exit status."""
+    from verify.analysis import analyse
+    from verify.render import Report, as_report, write_report
+    from verify.storage import write_json
+
     environment = environment_record(
         suite=suite, root_seed=root_seed, units=[(u, config_hash(u.config)) for u in units], outcome=outcome,
         args=args, started=started, wall_s=wall, rows_sha256=hashlib.sha256(results.path.read_bytes()).hexdigest(),
