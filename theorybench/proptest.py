@@ -39,6 +39,7 @@ import importlib.util
 import itertools
 import math
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -250,8 +251,23 @@ class ContractViolation(UserInputError):
     the command line reports it as bad input (exit status 2) rather than as a falsified bound."""
 
 
+def _call(bound: DeclaredBound, what: str, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``; an exception raised inside a user's bound (not a shipped one) is a
+    `ContractViolation` carrying the user's traceback, not a falsified bound: the declaration
+    failed to compute, the mathematics was never tested."""
+    try:
+        return function(*args)
+    except Exception as error:
+        if any(bound is shipped for shipped in BOUNDS):
+            raise
+        detail = "".join(traceback.format_exception(error))
+        raise ContractViolation(f"bound {bound.name!r}: {what}(instance) raised {type(error).__name__}: "
+                                f"{str(error)[:200]}. The error is in the bound's own code (traceback "
+                                "below), not a counterexample.", detail=detail) from None
+
+
 def _finite_value(bound: DeclaredBound, instance: Any) -> Any:
-    value = bound.value(instance)
+    value = _call(bound, "value", bound.value, instance)
     try:
         if value is None:  # np.asarray(None, dtype=float) would be a silent nan
             raise TypeError
@@ -280,7 +296,7 @@ def _rate_slack(*values: float) -> float:
 
 
 def _applies(bound: DeclaredBound, instance: Any) -> bool:
-    result = bound.applies(instance)
+    result = _call(bound, "applies", bound.applies, instance)
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise ContractViolation(f"bound {bound.name!r}: applies(instance) must return (holds, "
                                 f"reason), a pair; it returned {result!r}.")
@@ -409,7 +425,7 @@ def _reference_property(bound: DeclaredBound) -> Property | None:
         references = []
         for digits in REFERENCE_DIGITS:
             with mpmath.workdps(digits):
-                references.append(mpmath.mpf(bound.reference(instance, mpmath.mp)))
+                references.append(mpmath.mpf(_call(bound, "reference", bound.reference, instance, mpmath.mp)))
         coarse, fine = references
         with mpmath.workdps(REFERENCE_DIGITS[-1]):
             if abs(coarse - fine) > REFERENCE_AGREEMENT * (1 + abs(fine)):
