@@ -251,6 +251,8 @@ def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor
                 for future in finished:
                     unit = pending.pop(future)
                     error = future.exception()
+                    if error is not None and not isinstance(error, Exception):
+                        raise error  # Ctrl-C (KeyboardInterrupt) or SIGTERM in a serial unit: stop
                     # A worker that died (out of memory, killed) fails its unit, not the sweep.
                     rows = error_rows(unit, error) if error is not None else future.result()
                     if rows[0]["kind"] == "error":
