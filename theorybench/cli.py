@@ -75,7 +75,8 @@ def _run_environment(command: str) -> Iterator[None]:
 def _paragraph(text: str) -> str:
     if len(text) > MAX_MESSAGE:
         text = text[:MAX_MESSAGE] + f"... (message cut at {MAX_MESSAGE} characters)"
-    return textwrap.fill(text, width=100)
+    # Paths and commands are never split inside (a hyphen or a long word): they must stay copyable.
+    return textwrap.fill(text, width=100, break_on_hyphens=False, break_long_words=False)
 
 
 def main(argv: list[str] | None = None) -> int:

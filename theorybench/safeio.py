@@ -160,7 +160,8 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, kept: str = "Nothing wa
 
 
 def append_durably(path: str | Path, data: bytes, *, kept: str) -> None:
-    """Append `data` to `path` in one write, then fsync; on failure truncate back to the old end.
+    """Append `data` to `path` in one write, then fsync; on failure truncate back to the old end
+    (and remove the file if that leaves it empty).
 
     A reader therefore never sees part of `data`. A full disk raises `DiskFullError` ending with
     `kept`.
@@ -174,6 +175,8 @@ def append_durably(path: str | Path, data: bytes, *, kept: str) -> None:
             os.fsync(descriptor)
         except BaseException as error:
             os.ftruncate(descriptor, end)
+            if end == 0:  # no empty file left behind
+                os.unlink(path)
             if isinstance(error, OSError) and is_disk_full(error):
                 raise _disk_full(path, error, kept) from None
             raise
