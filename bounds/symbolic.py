@@ -284,13 +284,35 @@ class LogAddExp(sp.Function):
         return rf"\log\left(e^{{{a}}} + e^{{{b}}}\right)"
 
 
+# Above this argument mpmath's erfc cannot be called (it converts x^2 to a float64 and overflows
+# near x = 1e154), and log Phi(-x) is taken from its asymptotic series instead.
+_MP_TAIL_ASYMPTOTIC_ABOVE = 1e100
+
+
+def _mp_log_gaussian_tail(x):
+    """log Phi(-x) in mpmath (EXACT). For x > 1e100 the enveloping asymptotic series
+
+    .. math:: \Phi(-x) = \frac{e^{-x^2/2}}{x\sqrt{2\pi}}\Bigl(1 - \frac{1}{x^2} + \frac{3}{x^4}
+              - \frac{15}{x^6} + \frac{105}{x^8} - \dots\Bigr)
+
+    is used: its error is below the first omitted term, 945 / x^10 < 1e-997, far under the
+    precision of any statement evaluation (a few hundred digits).
+    """
+    x = mpmath.mpf(x)
+    if x <= _MP_TAIL_ASYMPTOTIC_ABOVE:
+        return mpmath.log(mpmath.ncdf(-x))
+    u = 1 / (x * x)
+    series = 1 - u + 3 * u**2 - 15 * u**3 + 105 * u**4
+    return -x * x / 2 - mpmath.log(x) - mpmath.log(2 * mpmath.pi) / 2 + mpmath.log(series)
+
+
 # How `lambdify` evaluates the functions above, in float64 and in mpmath.
 _NUMPY_FUNCTIONS = {
     "LogGaussianTail": lambda x: special.log_ndtr(-x),
     "LogAddExp": np.logaddexp,
 }
 _MPMATH_FUNCTIONS = {
-    "LogGaussianTail": lambda x: mpmath.log(mpmath.ncdf(-x)),
+    "LogGaussianTail": _mp_log_gaussian_tail,
     "LogAddExp": lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)),
 }
 

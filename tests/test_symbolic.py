@@ -229,3 +229,27 @@ def test_division_by_zero_gives_the_ieee_limit_not_an_exception():
     assert symbolic.statement("log_upper_5_1").evaluate(no_noise) == -math.inf
     # ... and where nothing divides by zero the value is unchanged (the default, by hand).
     assert symbolic.statement("psi").evaluate(default_values()) == 40 * 81 / (40 * 9 + 2000)
+
+
+@pytest.mark.parametrize("x", [1.5e100, 1e120, 1e150])
+def test_mpmath_log_gaussian_tail_asymptotic_branch_matches_erfc(x):
+    """Past 1e100 the series replaces mpmath's erfc (which overflows near 1e154): where both run,
+    they agree to the working precision (50 digits; the series' error is below 945/x^10)."""
+    import mpmath
+
+    from bounds.symbolic import _mp_log_gaussian_tail
+
+    with mpmath.workdps(50):
+        direct = mpmath.log(mpmath.ncdf(-mpmath.mpf(x)))
+        assert abs(_mp_log_gaussian_tail(x) - direct) <= mpmath.mpf(10) ** -45 * abs(direct)
+
+
+def test_mpmath_log_gaussian_tail_is_finite_past_erfc_range():
+    import mpmath
+
+    from bounds.symbolic import _mp_log_gaussian_tail
+
+    with mpmath.workdps(30):
+        value = _mp_log_gaussian_tail(1e200)
+        leading = -mpmath.mpf(1e200) ** 2 / 2
+        assert mpmath.isfinite(value) and abs(value / leading - 1) < mpmath.mpf(10) ** -25

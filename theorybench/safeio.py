@@ -64,18 +64,21 @@ def read_user_file(path: str | Path, kind: str, limit: int = MAX_INPUT_BYTES) ->
                              "invalid); TOML files are UTF-8.") from None
 
 
-def nesting_depth(value: Any) -> int:
-    """Depth of nested lists and dicts in a parsed document (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
+def too_deep(value: Any) -> str | None:
+    """The dotted key of a value nested more than `MAX_NESTING` lists or tables deep in a parsed
+    document (``""`` when the document itself is), or None; found without recursion."""
+    stack: list[tuple[Any, int, tuple[str, ...]]] = [(value, 0, ())]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (list, dict)):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_NESTING:
-                return deepest
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
+        item, depth, keys = stack.pop()
+        if not isinstance(item, (list, dict)):
+            continue
+        if depth + 1 > MAX_NESTING:
+            return ".".join(keys[:4])
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1, keys + (str(key)[:40],)) for key, child in item.items())
+        else:
+            stack.extend((child, depth + 1, keys) for child in item)
+    return None
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -97,9 +100,10 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         if "integer string conversion" in message or "int" in message and "digits" in message:
             message = "an integer has more than 4300 digits"
         raise ConfigError(f"{source} is not valid TOML: {message}.") from None
-    if nesting_depth(values) > MAX_NESTING:
-        raise ConfigError(f"{source} nests arrays or tables more than {MAX_NESTING} levels deep; "
-                          "theorybench files never need that.")
+    key = too_deep(values)
+    if key is not None:
+        raise ConfigError(f"{source}: {key or 'the document'} nests arrays or tables more than "
+                          f"{MAX_NESTING} levels deep; theorybench files never need that.")
     return values
 
 
