@@ -290,7 +290,7 @@ _MP_TAIL_ASYMPTOTIC_ABOVE = 1e100
 
 
 def _mp_log_gaussian_tail(x):
-    """log Phi(-x) in mpmath (EXACT). For x > 1e100 the enveloping asymptotic series
+    r"""log Phi(-x) in mpmath (EXACT). For x > 1e100 the enveloping asymptotic series
 
     .. math:: \Phi(-x) = \frac{e^{-x^2/2}}{x\sqrt{2\pi}}\Bigl(1 - \frac{1}{x^2} + \frac{3}{x^4}
               - \frac{15}{x^6} + \frac{105}{x^8} - \dots\Bigr)

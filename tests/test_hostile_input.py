@@ -317,3 +317,16 @@ def test_an_exception_inside_a_user_bound_is_a_contract_error(tmp_path, capsys):
     # the user's traceback, verbatim, pointing at their line
     assert f'File "{module}", line 6, in broken' in captured.err
     assert "FAIL" not in captured.out
+
+
+def test_memory_exhaustion_past_the_guard_is_one_paragraph(tmp_path, capsys, monkeypatch):
+    """A budget raised above what the machine has lets an allocation fail: still exit 2, no
+    traceback (numpy raises MemoryError, as in the issue's `check` with n = 2, d = 4e9)."""
+    from theorybench.commands import check
+
+    def exhausted(args):
+        raise MemoryError("Unable to allocate 29.8 GiB for an array with shape (4000000000,)")
+
+    monkeypatch.setattr(check, "run", exhausted)
+    message = refused(capsys, main(["check"]), "check")
+    assert "ran out of memory" in message and "data.d" in message and "--max-memory" in message

@@ -90,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         if error.detail:
             print(error.detail.rstrip(), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError as error:
+        # Past the resource guard (theorybench.guard) only when its estimate was too low or the
+        # budget was raised above what the machine has: either way the sizes are the user's.
+        print(_paragraph(f"theorybench {args.command}: error: this machine ran out of memory ({error}); "
+                         "reduce data.n, data.d or network.m, or lower --max-memory so that the "
+                         "estimate refuses such runs before they start."), file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (KeyboardInterrupt, Interrupted) as interruption:
         number = getattr(interruption, "signal_number", signal.SIGINT)
         hint = getattr(interruption, "hint", "") or "Nothing was written."
