@@ -136,3 +136,19 @@ def default_moment_order(noise: NoiseConfig) -> float:
         return (2.0 + noise.nu) / 2.0
     return 4.0
 
+
+def deterministic_equivalent_of(config: Config):
+    """psi_DE of `bounds.deterministic_equivalent` for a configuration (RECONSTRUCTED, §4), or None
+    when kappa does not exist (rank Sigma <= n)."""
+    from bounds.deterministic_equivalent import deterministic_equivalent
+    from theorybench.covariance import covariance_spectrum
+
+    eigenvalues, multiplicities, weights = covariance_spectrum(config.data)
+    return deterministic_equivalent(eigenvalues, multiplicities, weights, config.data.n)
+
+
+def effective_rank(values: Mapping[str, float]) -> float:
+    """r_0(Sigma) = Tr Sigma / ||Sigma|| (EXACT). psi is valid only where it is >~ n (§4): below,
+    the interpolator absorbs Sigma's top eigendirections (docs/theory.md §4, corrected 2026-11-29)."""
+    return values["tr_sigma"] / values["sigma_op"] if values["sigma_op"] > 0 else math.nan
+

@@ -10,7 +10,7 @@ it is attributed and how surely.
   even in the reviewed version), so for anisotropic Sigma it evaluates to "cannot be decided".
   Under it :math:`r = n\\|\\mu\\|^2/d \\le 1/C_{6.1}`: the weak regime.
 - `Theorem62` (RECONSTRUCTED): sub-Gaussian noise with proxy :math:`\\sigma_\\psi^2`,
-  :math:`\\mathrm{err} \\le C_{sG}\\exp(-c_{sG}\\psi/\\sigma_\\psi^2)`.
+  :math:`\\mathrm{err} \\le C_{sG}\\exp(-c_{sG}\\psi/\\sigma_\\psi^2)` (default :math:`c_{sG} = 1/2`).
 - `StrongRegimeBayesOrder` (RECONSTRUCTED): strong isotropic Gaussian regime,
   :math:`\\mathrm{err} \\le C_B\\exp(-c_B\\|\\mu\\|^2)` (the Bayes error is
   :math:`\\Phi(-\\|\\mu\\|) \\approx e^{-\\|\\mu\\|^2/2}`).
@@ -27,7 +27,7 @@ from bounds import symbolic
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, evaluate, flag,
                              from_statement, undecidable)
 from bounds.rates import absolute_moment, default_moment_order, parameter_values, regime
-from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, data_condition,
+from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, consistency_conclusions, data_condition,
                                 limit_direction_hypotheses, log_bayes_error, rate_conclusions)
 from theorybench.config import Config
 from theorybench.errors import UserInputError
@@ -84,8 +84,10 @@ class Theorem62(Theorem):
     section = SECTION
     provenance = "RECONSTRUCTED"
     requirements = (("sub_gaussian",), ("assumption_6_1",), ("balanced",), ("no_label_noise",),
-                    ("limit",))
-    default_constants = {"C_sg": 1.0, "c_sg": 1.0, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
+                    ("psi_domain",), ("limit",), ("certificate",))
+    # c_sG = 1/2 (THEORY §4, corrected 2026-11-29): for Gaussian noise (proxy 1) a larger constant
+    # puts the bound below the Bayes error in the strong isotropic regime.
+    default_constants = {"C_sg": 1.0, "c_sg": 0.5, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         proxy = config.data.noise.sub_gaussian_variance_proxy()
@@ -103,7 +105,7 @@ class Theorem62(Theorem):
         if "proxy" in values:
             out.append(_bound("upper bound", "log_upper_6_2", "err <= C_sG exp(-c_sG psi / "
                               "sigma_psi^2)", values, SECTION))
-        return out
+        return out + consistency_conclusions(config, out)
 
 
 class StrongRegimeBayesOrder(Theorem):
@@ -117,8 +119,10 @@ class StrongRegimeBayesOrder(Theorem):
     section = SECTION
     provenance = "RECONSTRUCTED"
     requirements = (("gaussian",), ("isotropic",), ("strong",), ("balanced",), ("no_label_noise",),
-                    ("limit",))
-    default_constants = {"C_B": 1.0, "c_B": 1.0, **DATA_CONDITION_CONSTANTS}
+                    ("limit",), ("certificate",))
+    # c_B = 1/2 (THEORY §4, corrected 2026-11-29): Phi(-||mu||) ~ e^{-||mu||^2/2}, so c_B > 1/2
+    # undercuts the Bayes error for large ||mu||.
+    default_constants = {"C_B": 1.0, "c_B": 0.5, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         values = parameter_values(config)
@@ -140,11 +144,12 @@ class StrongRegimeBayesOrder(Theorem):
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
         log_bayes = log_bayes_error(values)
-        return [
+        out = [
             _bound("upper bound", "log_bayes_order", "err <= C_B exp(-c_B ||mu||^2)", values, SECTION),
             Conclusion("Bayes error", "Phi(-sqrt(mu' Sigma^+ mu))", "EXACT", "§2.4",
                        value=math.exp(log_bayes), log_value=log_bayes),
         ]
+        return out + consistency_conclusions(config, out)
 
 
 class Theorem63(Theorem):
@@ -156,7 +161,8 @@ class Theorem63(Theorem):
     title = "Theorem 6.3 (polynomial tails)"
     section = SECTION
     provenance = "RECONSTRUCTED"
-    requirements = (("moment",), ("assumption_6_1",), ("balanced",), ("no_label_noise",), ("limit",))
+    requirements = (("moment",), ("assumption_6_1",), ("balanced",), ("no_label_noise",),
+                    ("psi_domain",), ("limit",), ("certificate",))
     default_constants = {"C_K": 1.0, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def __init__(self, moment_order: float | None = None, **constants: float) -> None:
@@ -189,4 +195,4 @@ class Theorem63(Theorem):
         out.append(Conclusion("K", f"E|xi|^{q:g}", "EXACT", "§1",
                               value=absolute_moment(config.data.noise, q)))
         out.append(_bound("upper bound", "log_upper_6_3", f"err <= C_K psi^(-{q:g}/2)", values, SECTION))
-        return out
+        return out + consistency_conclusions(config, out)

@@ -190,10 +190,12 @@ def test_conditional_bound_below_the_interval_fails(suite):
     assert checks.check_conditional_bounds(suite, [valid, wrong]).verdict == FAIL
 
 
-def convergence_rows(setting, gaps):
+def convergence_rows(setting, gaps, norms=None):
     steps = [0, 1, 3, 10, 30, 100, 300, 1000]
-    rows = [{"setting": setting.name, "replicate": 0, "step": t, "kind": "checkpoint", "one_minus_cos": g}
-            for t, g in zip(steps, gaps)]
+    norms = norms or [1.0 + t for t in steps]
+    rows = [{"setting": setting.name, "replicate": 0, "step": t, "kind": "checkpoint", "one_minus_cos": g,
+             "log_loss": -float(t), "weight_norm": w}
+            for t, g, w in zip(steps, gaps, norms)]
     rows.append(final(setting, first_pattern_break=None, ld_ok=True, step1_pairs=10, step1_actual_correct=10,
                       final_one_minus_cos=gaps[-1]))
     return rows
@@ -206,14 +208,24 @@ def test_directional_convergence(suite):
     assert result.verdict == PASS
     # the data follow 0.06 (log t)^-2 exactly on t >= 3 (late half t >= 30): fitted b = 2
     assert result.numbers["fitted_exponent_median"] == pytest.approx(2.0, abs=1e-9)
+    assert result.numbers["evidence"] == 1 and result.numbers["no_evidence"] == 0
+    # A run whose 1 - cos stopped moving is no evidence: with no other run, nothing is shown.
     stuck = [1.0, 0.5, 0.3, 0.2, 0.2, 0.2, 0.2, 0.2]
-    assert checks.check_directional_convergence(suite, convergence_rows(gauss, stuck)).verdict == FAIL
+    stalled = checks.check_directional_convergence(suite, convergence_rows(gauss, stuck))
+    assert stalled.verdict == INCONCLUSIVE and stalled.numbers["evidence"] == 0
+    assert "less than the factor 0.9" in stalled.explanation
+    # The review's case: 1 - cos 0.016531 -> 0.016529 with a frozen iterate (the loss underflows).
+    frozen = [1.0, 0.5, 0.1, 0.05, 0.016531, 0.01653, 0.01653, 0.016529]
+    norms = [1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0]
+    stalled = checks.check_directional_convergence(suite, convergence_rows(gauss, frozen, norms))
+    assert stalled.verdict == INCONCLUSIVE
+    assert "the iterate stopped moving" in stalled.explanation
 
 
 def test_beyond_settings_are_never_judged(suite):
     flip = suite.setting("flip")
     rows = [final(flip, psi=1.0, log_limit_error=-1e6, step1_pairs=1, step1_actual_correct=0)]
-    assert checks.check_step_one_activation(suite, rows, THEOREM).verdict == NOT_APPLICABLE
+    assert checks.check_theorem_4_8_conclusions(suite, rows, THEOREM).verdict == NOT_APPLICABLE
     result = checks.beyond_result(suite)
     assert result.verdict == NOT_APPLICABLE and result.settings == ("flip",)
     assert "No encoded theorem applies" in result.explanation

@@ -23,7 +23,7 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     family = "isotropic"        # isotropic | power_law | spiked | user
     # alpha = 1.0               # power_law: lambda_k proportional to k^-alpha, Tr Sigma = d
     # spike_strength = 4.0      # spiked: Sigma = I + theta u u^T
-    # spike_direction = "mean"  # spiked: u = mu/||mu|| ("mean") or e_1 ("e1")
+    # spike_direction = "mean"  # spiked: u = mu/||mu|| ("mean"), e_1 ("e1"), or at 45 degrees to mu ("mean_45")
     # matrix = [[...], ...]     # user: a symmetric positive semi-definite d x d matrix
 
     [data.noise]
@@ -72,7 +72,7 @@ from theorybench.errors import ConfigError, UserInputError
 COVARIANCE_FAMILIES = ("isotropic", "power_law", "spiked", "user")
 NOISE_FAMILIES = ("gaussian", "rademacher", "uniform", "student_t", "user")
 MEAN_DIRECTIONS = ("e1", "ones")
-SPIKE_DIRECTIONS = ("mean", "e1")
+SPIKE_DIRECTIONS = ("mean", "e1", "mean_45")
 LOSSES = ("exponential", "logistic")
 IMPLEMENTATIONS = ("gram", "weight")
 
@@ -152,7 +152,8 @@ class CovarianceConfig:
     spike_strength : float or None
         theta >= 0 (``spiked`` only; default 4).
     spike_direction : str or None
-        ``mean`` (u = mu/||mu||) or ``e1`` (``spiked`` only; default ``mean``).
+        ``mean`` (u = mu/||mu||), ``e1``, or ``mean_45`` (u at 45 degrees to mu, in the plane of mu
+        and e_1, or e_2 when mu is nearly along e_1) (``spiked`` only; default ``mean``).
     matrix : tuple of tuples or None
         The d x d matrix (``user`` only). Its dimension is checked against ``DataConfig.d``.
     """
@@ -365,12 +366,16 @@ class DataConfig:
             raise ConfigError(
                 f"data.covariance.matrix is {size} x {size} but data.d = {d}: they must agree."
             )
-        spike_along_mean = self.covariance.family == "spiked" and self.covariance.spike_direction == "mean"
-        if spike_along_mean and not np.any(self.mean_vector()):
+        direction = self.covariance.spike_direction if self.covariance.family == "spiked" else None
+        if direction in ("mean", "mean_45") and not np.any(self.mean_vector()):
             raise ConfigError(
-                "data.covariance.spike_direction = 'mean' needs a non-zero mean (u = mu/||mu||), but "
-                "mu = 0 here: give data.signal > 0 or a non-zero data.mean, or use spike_direction = 'e1'."
+                f"data.covariance.spike_direction = {direction!r} needs a non-zero mean (u is built "
+                "from mu/||mu||), but mu = 0 here: give data.signal > 0 or a non-zero data.mean, or "
+                "use spike_direction = 'e1'."
             )
+        if direction == "mean_45" and d < 2:
+            raise ConfigError("data.covariance.spike_direction = 'mean_45' needs data.d >= 2 (a "
+                              "direction at 45 degrees to mu), but data.d = 1.")
 
     def mean_vector(self) -> np.ndarray:
         """mu as a float64 array of length d."""

@@ -53,7 +53,7 @@ def power_law_eigenvalues(d: int, alpha: float) -> np.ndarray:
 
 
 def spike_direction(data: DataConfig) -> np.ndarray:
-    """The unit vector u of the spiked family: ``mu/||mu||`` or ``e_1``.
+    """The unit vector u of the spiked family: ``mu/||mu||``, ``e_1``, or at 45 degrees to mu.
 
     `DataConfig` refuses ``spike_direction = "mean"`` with mu = 0, so the norm below is positive.
     """
@@ -65,7 +65,16 @@ def spike_direction(data: DataConfig) -> np.ndarray:
     # Scaled by max |mu_k| first: ||mu|| itself overflows to inf once ||mu|| > ~1.3e154, and
     # mu / inf = 0 would silently remove the spike.
     mu = mu / float(np.max(np.abs(mu)))
-    return mu / float(np.linalg.norm(mu))
+    mean = mu / float(np.linalg.norm(mu))
+    if data.covariance.spike_direction == "mean":
+        return mean
+    # "mean_45": (mu_hat + v)/sqrt 2 with v the unit vector of e_1 (e_2 when mu_hat is within
+    # ~25 degrees of e_1, so that the projection keeps its digits) orthogonal to mu_hat.
+    axis = np.zeros(data.d)
+    axis[0 if abs(mean[0]) < 0.9 or data.d < 2 else 1] = 1.0
+    orthogonal = axis - float(axis @ mean) * mean
+    orthogonal /= float(np.linalg.norm(orthogonal))
+    return (mean + orthogonal) / math.sqrt(2.0)
 
 
 @functools.lru_cache(maxsize=4)
@@ -250,3 +259,25 @@ def covariance_summary(data: DataConfig) -> CovarianceSummary:
     eigenvalues, vectors = covariance_eigendecomposition(data)
     coordinates = mu if vectors is None else vectors.T @ mu
     return _summary_from_eigen(eigenvalues, coordinates)
+
+
+def covariance_spectrum(data: DataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sigma's spectrum as ``(eigenvalues, multiplicities, mean_weights)`` (EXACT).
+
+    ``mean_weights[k]`` is the squared norm of the projection of mu onto the k-th eigenspace, so
+    that every quadratic form :math:`\\mu^\\top g(\\Sigma)\\mu = \\sum_k g(\\lambda_k) w_k` and every trace
+    :math:`\\operatorname{Tr} g(\\Sigma) = \\sum_k m_k g(\\lambda_k)` is a short sum. The spiked family
+    has two eigenspaces (:math:`1+\\theta` along u, 1 on its complement), kept grouped so that the
+    cost does not grow with d.
+    """
+    mu = data.mean_vector()
+    if data.covariance.family == "spiked":
+        u = spike_direction(data)
+        along = float(u @ mu)
+        perpendicular = mu - along * u
+        return (np.array([1.0 + data.covariance.spike_strength, 1.0]), np.array([1.0, data.d - 1.0]),
+                np.array([along * along, float(perpendicular @ perpendicular)]))
+    eigenvalues, vectors = covariance_eigendecomposition(data)
+    coordinates = mu if vectors is None else vectors.T @ mu
+    return eigenvalues, np.ones_like(eigenvalues), coordinates**2
+

@@ -242,9 +242,11 @@ def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[C
                 by_group.setdefault(setting.group, {}).setdefault(step, []).append(gap)
         steps, gaps = [t for t, _ in points], [g for _, g in points]
         fit = checks.convergence_exponent(steps[len(steps) // 2:], gaps[len(gaps) // 2:])
+        evidence, why = checks.convergence_evidence(
+            row, checks.checkpoint_rows(rows, row["setting"], row["replicate"]))
         table.append((row["setting"], row["replicate"], format_number(row.get("final_one_minus_cos")),
                       "—" if fit is None else f"{fit[0]:.2f}", format_number(row["first_pattern_break"]),
-                      row["stop_reason"]))
+                      row["stop_reason"], ("evidence: " if evidence else "no evidence: ") + why))
     curves = {f"{group} (median of runs)": (sorted(steps), [float(np.median(steps[t])) for t in sorted(steps)])
               for group, steps in by_group.items()}
     verdict = next((r for r in results if r.key == "exact.directional_convergence"), None)
@@ -258,8 +260,8 @@ def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[C
                              "1 - cos(W(t), W_hat) against t (log axes): per group, the median over its non-BEYOND "
                              "runs with a certified limit direction (every run is in the table below); dashed: "
                              "0.06 / log² t, the rate measured in THEORY.md §2.5."))
-    blocks.append(Table(("setting", "rep", "final 1 - cos", "fitted b", "first pattern break", "stop reason"),
-                        tuple(table)))
+    blocks.append(Table(("setting", "rep", "final 1 - cos", "fitted b", "first pattern break", "stop reason",
+                         "progress over the second half"), tuple(table)))
     return Section("Directional convergence", tuple(blocks))
 
 
@@ -324,17 +326,53 @@ def _hypothesis_section(rows: Sequence[dict]) -> Section:
 
 def _candidate_section(results: Sequence[CheckResult]) -> Section:
     candidates = [r for r in results if r.key.startswith("reconstructed.candidate")]
-    admitted = [r.key[len("reconstructed.candidate["):-1] for r in candidates if r.verdict == PASS]
-    rejected = [r.key[len("reconstructed.candidate["):-1] for r in candidates if r.verdict == FAIL]
-    finding = (f"admit a band: {', '.join(admitted) or 'none'}; no band: {', '.join(rejected) or 'none'}."
-               if candidates else "no candidate was judged.")
+    by_family: dict[str, dict[str, str]] = {}
+    for result in candidates:
+        name, scope = result.key[len("reconstructed.candidate["):-1].split(", ")
+        band = result.numbers.get("band")
+        cell = result.verdict + (f" [{band[0]:.3g}, {band[1]:.3g}]" if band and result.verdict == PASS else "")
+        by_family.setdefault(scope, {})[name] = cell
+    names = list(dict.fromkeys(r.key[len("reconstructed.candidate["):-1].split(", ")[0] for r in candidates))
+    admitted = {scope: [n for n, cell in cells.items() if cell.startswith(PASS)]
+                for scope, cells in by_family.items()}
+    finding = "; ".join(f"{scope}: {', '.join(found) or 'none'}" for scope, found in admitted.items()) \
+        if candidates else "no candidate was judged"
     return Section("Candidate exponents on anisotropic Sigma", (
-        Paragraph("THEORY.md §4 leaves the general-Sigma exponent open: psi (with mu'Sigma mu and Tr Sigma²), psi_alt "
-                  "(with ||Sigma|| and Tr Sigma, from a review) and the Cao–Gu–Belkin form (PRIOR, §6). Each is judged "
-                  "by its own constant band on the anisotropic Gaussian settings, from the exact error of the limit "
-                  "direction. Finding: " + finding + " A candidate without a band has the wrong shape for these "
-                  "settings: a finding about the theory, not a tuning knob."),
+        Paragraph("THEORY.md §4 leaves the general-Sigma exponent open: psi (with mu'Sigma mu and Tr Sigma², judged "
+                  "only where the effective rank Tr Sigma/||Sigma|| is at least n, its validity domain), psi_alt (with "
+                  "||Sigma|| and Tr Sigma, from a review), the Cao–Gu–Belkin form (PRIOR, §6) and psi_DE (a "
+                  "deterministic-equivalent heuristic, RECONSTRUCTED). Each is judged by its own constant band on the "
+                  "anisotropic Gaussian settings, pooled and per Sigma family, from the exact error of the limit "
+                  "direction. Candidates that admit a band (PASS), by family: " + finding + ". A candidate "
+                  "without a band has the wrong shape for those settings: a finding about the theory, not a tuning "
+                  "knob."),
+        Table(("Sigma family", *names), tuple((scope, *(cells.get(n, "—") for n in names))
+                                              for scope, cells in by_family.items()),
+              "Verdict of each candidate's constant band (ratio B of the suite) and the band where it passes."),
         _summary_table(candidates, "Candidate exponents (also in the verdict table).")))
+
+
+def _calibration_section(suite: Suite, rows: Sequence[dict]) -> Section:
+    entries = checks.constant_calibration(suite, rows)
+    table = tuple((e["theorem"], e["hypothesis"], e["constant"], e["runs"], e["conclusions_failed"],
+                   f"{e['critical_constant']:.3g}", e["admitted_above_critical"], f"{e['default']:g}",
+                   e["admitted_at_default"], "yes" if e["default_sound"] else "no")
+                  for e in entries)
+    examples = [f"{e['theorem']} {e['hypothesis']}: " + "; ".join(e["counterexamples"])
+                for e in entries if e["counterexamples"]]
+    return Section("Calibration of the universal constants", (
+        Paragraph("A hypothesis stated 'for a universal constant C' holds on a run exactly for C up to a critical "
+                  "value. Over the runs where every other requirement of the theorem holds (the certificate of the "
+                  "limit direction excepted: it is the toolkit's guard, not the paper's hypothesis), C* is the "
+                  "smallest constant for which 'hypotheses hold => the theorem's conclusions held' is true on every "
+                  "run of the suite (conclusions: the pattern after step 1 and thereafter, a certified limit "
+                  "direction with a linear boundary, and for the error theorems their upper bound at the default "
+                  "constants). Any C > C* is sound on this suite; the columns say how many runs each choice "
+                  "admits. THEORY.md §7."
+                  + (" Runs whose conclusions failed: " + " | ".join(examples) + "." if examples else "")),
+        Table(("theorem", "hypothesis", "constant", "runs", "conclusions failed", "C*", "runs admitted above C*",
+               "default C", "runs admitted at default", "default sound"), table,
+              "Critical constants measured on this suite.")))
 
 
 def _beyond_section(suite: Suite, rows: Sequence[dict]) -> Section:
@@ -384,5 +422,5 @@ def analyse(suite: Suite, rows: Sequence[dict]) -> list[Section]:
     results = checks.run_all(suite, rows)
     return [_verdict_section(results, suite.options.family_confidence), _regime_section(suite, rows, results),
             _convergence_section(suite, rows, results), _phase_transition_section(suite, rows, results),
-            _hypothesis_section(rows),
+            _hypothesis_section(rows), _calibration_section(suite, rows),
             _candidate_section(results), _beyond_section(suite, rows), _provenance_section(results)]

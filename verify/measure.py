@@ -36,6 +36,8 @@ from bounds.rates import (
     CANDIDATE_EXPONENTS,
     candidate_exponent,
     default_moment_order,
+    deterministic_equivalent_of,
+    effective_rank,
     parameter_values,
     psi,
     regime_indicator,
@@ -273,18 +275,27 @@ def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
     """psi, r, candidate exponents, and every theorem's hypotheses and conclusions (THEORY.md §3–§6).
 
     ``psi`` and ``r`` are RECONSTRUCTED (§4); ``psi/<name>`` and ``r/<name>`` for every candidate
-    exponent of `bounds.rates.CANDIDATE_EXPONENTS` (``cao_gu_belkin`` is PRIOR, §6);
+    exponent of `bounds.rates.CANDIDATE_EXPONENTS` (``cao_gu_belkin`` is PRIOR, §6) and for the
+    deterministic equivalent ``psi_de`` (`bounds.deterministic_equivalent`, None when rank Sigma <= n);
+    ``effective_rank`` is Tr Sigma / ||Sigma||, the validity domain of psi (§4);
     ``moment_order`` is the q of Theorem 6.3 (§5). For each theorem of `bounds.THEOREMS`:
     ``hyp/<theorem>/<key>/holds`` (all verdict rows of that key hold; None when one cannot be
-    evaluated) and ``.../margin`` (their smallest margin), ``applies/<theorem>`` with its reason,
-    and ``concl/<theorem>/<name>`` (the conclusion's log value when it has one, else its value).
+    evaluated), ``.../margin`` (their smallest margin) and ``.../critical`` (the largest value of
+    the key's universal constant for which it holds, where it has one), ``applies/<theorem>`` with
+    its reason, ``concl/<theorem>/<name>`` (the conclusion's log value when it has one, else its
+    value) and ``inconsistent/<theorem>`` (the statement of every printed bound that contradicts an
+    exact quantity, §7, or None).
     """
     values = parameter_values(config)
     out: dict[str, Any] = {"psi": psi(values), "r": regime_indicator(values),
-                           "moment_order": default_moment_order(config.data.noise)}
+                           "moment_order": default_moment_order(config.data.noise),
+                           "effective_rank": _number(effective_rank(values))}
     for name in CANDIDATE_EXPONENTS:
         out[f"psi/{name}"] = candidate_exponent(name, values)
         out[f"r/{name}"] = regime_indicator(values, name)
+    equivalent = deterministic_equivalent_of(config)
+    out["psi/psi_de"] = None if equivalent is None else equivalent.psi
+    out["r/psi_de"] = None if equivalent is None else equivalent.indicator
     for theorem in THEOREMS:
         results = theorem.hypotheses(config, sample)
         by_key: dict[str, list[Any]] = {}
@@ -296,13 +307,22 @@ def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
             states = [result.holds for result in group]
             out[f"{prefix}/holds"] = None if None in states else all(states)
             out[f"{prefix}/margin"] = _number(min(result.margin for result in group))
+            criticals = [r.critical_constant for r in group if r.critical_constant is not None]
+            if criticals:
+                # The key holds exactly for constants up to the smallest critical value (§7 calibration).
+                out[f"{prefix}/critical"] = _number(min(criticals))
         applies, reason = requirement_verdict(results, theorem.requirements)
         out[f"applies/{theorem.key}"] = bool(applies)
         out[f"applies/{theorem.key}/reason"] = reason
+        inconsistent = []
         for conclusion in theorem.conclusions(config, sample):
+            if conclusion.name == "inconsistency":
+                inconsistent.append(conclusion.statement)
+                continue
             value = conclusion.log_value if conclusion.log_value is not None else conclusion.value
             out[f"concl/{theorem.key}/{conclusion.name}"] = _number(value) \
                 if isinstance(value, (int, float)) else value
+        out[f"inconsistent/{theorem.key}"] = "; ".join(inconsistent) or None
     return out
 
 
