@@ -177,6 +177,27 @@ def _environment_section(environment):
     ))
 
 
+# The key figure of each claim card: (claim key, figure-name prefix of verify.analysis, suite regime
+# whose group the figure shows). Figures are named per group index, e.g. error_vs_psi_02.
+_CLAIM_FIGURES = (("4.8", "directional_convergence", ""), ("5.1-weak", "error_vs_psi", "weak"),
+                  ("5.1-strong", "error_vs_psi", "strong"), ("transition", "phase_transition", "transition"),
+                  ("6.2", "error_vs_psi", "sub_gaussian"), ("6.3", "error_vs_psi", "polynomial"))
+
+
+def claim_figures(suite) -> dict[str, str]:
+    """Claim key -> the name of its key figure (a name the report lacks shows no thumbnail)."""
+    groups = list(suite.groups().items())
+    out = {}
+    for claim, prefix, regime in _CLAIM_FIGURES:
+        if not regime:
+            out[claim] = prefix
+            continue
+        index = next((i for i, (_, settings) in enumerate(groups) if any(s.regime == regime for s in settings)), None)
+        if index is not None:
+            out[claim] = f"{prefix}_{index:02d}"
+    return out
+
+
 def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
     from verify.analysis import analyse
@@ -208,7 +229,8 @@ def run(args) -> int:
     write_json(folder / "environment.json", environment)
     content = as_report(analyse(suite, outcome.rows), f"theorybench report — suite {suite.name}")
     report = Report(content.title, (*content.sections, _run_section(suite, environment, outcome.rows),
-                                     _environment_section(environment)), content.checks)
+                                     _environment_section(environment)), content.checks,
+                    regimes={s.name: s.regime for s in suite.settings}, claim_figures=claim_figures(suite))
     write_report(report, folder)
     verdicts = [r.verdict for r in report.results()]
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE"))
