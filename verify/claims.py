@@ -217,8 +217,8 @@ def _card(claim: Claim, results: Sequence[Any], regimes: Mapping[str, str], figu
     per_setting = [e for r in results for e in _per_setting(r, keep)]
     counted = [r.numbers["runs"] for r in results if isinstance(r.numbers.get("runs"), int)]
     runs = len(per_setting) if per_setting else (max(counted) if counted else None)
-    if claim.regime and not settings:
-        results = ()  # no setting of this regime: the shared band says nothing about this card
+    if claim.regime and not settings and any(r.settings for r in results):
+        results = ()  # settings, none of this regime: the shared band says nothing about this card
     def label(result: Any, text: str) -> str:
         # several statements on one card: say which one a number or a sentence is about
         return f"{result_label(result)}: {text}" if len(results) > 1 and text else text
