@@ -7,7 +7,10 @@ of THEORY.md §2.2 with its certificate, and returns tidy rows:
 - one ``checkpoint`` row per training checkpoint: ``step``, ``log_loss``, ``weight_norm``,
   ``pattern_fraction``, ``pattern_intact``, ``train_error`` and ``one_minus_cos``
   (``1 - cos(W(t), W_hat)``, None without a certified limit direction);
-- one ``final`` row (``step = None``) with the run summary, the step-one activation criterion
+- one ``final`` row (``step = None``) with the setting's resolved parameters as flat columns
+  named by their configuration keys (`config_columns`: ``data.n``, ``data.d``, ``data.signal``,
+  ``data.covariance.family``, ``data.noise.family``, ``network.m``, ``network.gamma``,
+  ``network.init_scale``, ``training.step_size`` ...), the run summary, the step-one activation criterion
   against what gradient descent did (§3), the limit direction's certificate (§2.2), the Monte
   Carlo test errors of the trained network and of ``sign <w_bar, x>`` on the same fresh points
   with their agreement (§2.3), the exact Gaussian error of w_bar and the Bayes error (§2.4, logs),
@@ -22,6 +25,7 @@ that any interval level can be formed later (`theorybench.stats.clopper_pearson`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -98,7 +102,7 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
                      "train_error": float(checkpoint.train_error), "one_minus_cos": gap})
 
     last = run.checkpoints[-1]
-    final: dict[str, Any] = {**head, "step": None, "kind": "final",
+    final: dict[str, Any] = {**head, "step": None, "kind": "final", **config_columns(config),
                              "stop_reason": run.stop_reason, "steps_taken": int(run.steps_taken),
                              "first_pattern_break": run.first_pattern_break,
                              "final_log_loss": float(last.log_loss), "final_train_error": float(last.train_error),
@@ -114,6 +118,26 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
                                                 eta=config.training.step_size)))
     rows.append(final)
     return rows
+
+
+def config_columns(config: Config) -> dict[str, Any]:
+    """Every scalar parameter of `config` as a flat column named by its configuration key
+    (``data.n``, ``data.covariance.alpha``, ``training.step_size`` ...; None where a family does not
+    use it), so that a table of final rows needs no suite file. The seed is a column of its own;
+    array-valued keys (a user covariance ``matrix``, a user ``mean``) are left out: the row's
+    ``config_hash`` names them."""
+    columns: dict[str, Any] = {}
+
+    def visit(value: Any, prefix: str) -> None:
+        for item in dataclasses.fields(value):
+            child = getattr(value, item.name)
+            if dataclasses.is_dataclass(child):
+                visit(child, f"{prefix}{item.name}.")
+            elif "tuple" not in str(item.type) and item.name != "seed":  # array-valued keys: by hash
+                columns[f"{prefix}{item.name}"] = child
+
+    visit(config, "")
+    return columns
 
 
 def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray, W0: np.ndarray,
