@@ -1,4 +1,4 @@
-"""PRIOR bounds of THEORY.md §6, kept for comparison in the report (constants unspecified, default 1).
+"""PRIOR bounds of docs/theory.md §6, kept for comparison in the report (constants unspecified, default 1).
 
 ``p`` is the label-flip rate (``data.label_flip``), ``delta`` the failure probability (default
 0.05, `bounds.rates.DEFAULT_DELTA`). None of these is about the paper's network; they are the
@@ -6,7 +6,7 @@ literature the paper is compared with.
 
 - `ChatterjiLong` (JMLR 2021), linear max-margin, sub-Gaussian, isotropic:
   :math:`\\mathrm{err} \\le p + \\exp(-c_{CL}\\|\\mu\\|^4/d)` (no factor n; from a faithful public
-  summary of their Theorem 4; its dimension conditions are not given in THEORY and not encoded).
+  summary of their Theorem 4; its dimension conditions are not given in the specification and not encoded).
 - `CaoGuBelkin` (NeurIPS 2021), max-margin on sub-Gaussian mixtures (recalled, not read):
   :math:`\\mathrm{err} \\le \\exp(-C\\,n\\|\\mu\\|^4/(n\\mu^\\top\\Sigma\\mu + \\|\\Sigma\\|_F^2 +
   n\\|\\Sigma\\|_2^2))` under :math:`\\operatorname{Tr}\\Sigma \\ge C\\max(n^{3/2}\\|\\Sigma\\|_2,
@@ -68,7 +68,7 @@ class _PriorBound(Theorem):
 
 
 class ChatterjiLong(_PriorBound):
-    """Chatterji & Long 2021 (PRIOR, THEORY §6). Constant ``c_CL``."""
+    """Chatterji & Long 2021 (PRIOR, docs/theory.md §6). Constant ``c_CL``."""
 
     key = "CL21"
     title = "Chatterji-Long 2021 (linear max-margin)"
@@ -82,7 +82,7 @@ class ChatterjiLong(_PriorBound):
 
 
 class CaoGuBelkin(_PriorBound):
-    """Cao, Gu & Belkin 2021 (PRIOR, recalled, not read; THEORY §6). Constant ``C_CGB``."""
+    """Cao, Gu & Belkin 2021 (PRIOR, recalled, not read; docs/theory.md §6). Constant ``C_CGB``."""
 
     key = "CGB21"
     title = "Cao-Gu-Belkin 2021 (max-margin, sub-Gaussian mixtures)"
@@ -99,7 +99,7 @@ class CaoGuBelkin(_PriorBound):
 
 
 class FreiEtAl(_PriorBound):
-    """Frei, Chatterji & Bartlett 2022; Frei, Vardi, Bartlett & Srebro 2023 (PRIOR, THEORY §6).
+    """Frei, Chatterji & Bartlett 2022; Frei, Vardi, Bartlett & Srebro 2023 (PRIOR, docs/theory.md §6).
     Constant ``C_F``."""
 
     key = "F22/23"

@@ -1,4 +1,4 @@
-"""Every encoded condition and bound as a sympy expression in named symbols (THEORY.md §3–§6).
+"""Every encoded condition and bound as a sympy expression in named symbols (docs/theory.md §3–§6).
 
 One `Statement` per encoded formula: a *quantity* (psi, the regime indicator, a log error bound) or a
 *condition* ``lhs REL rhs``. The numeric functions are generated from the expressions with
@@ -112,9 +112,9 @@ class Statement:
     description : str
         One line, in words.
     provenance : str
-        One of `PROVENANCES` (THEORY.md §0).
+        One of `PROVENANCES` (docs/theory.md §0).
     section : str
-        The THEORY.md section, e.g. ``"§4"``.
+        The docs/theory.md section, e.g. ``"§4"``.
     expr : sympy.Expr or None
         The quantity (for conditions, None).
     lhs, rhs : sympy.Expr or None
@@ -244,14 +244,14 @@ def _quantity(name, description, provenance, section, expr):
 
 
 # ---------------------------------------------------------------------------------------------
-# Rates (THEORY.md §4, §6)
+# Rates (docs/theory.md §4, §6)
 
 PSI = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2)
 PSI_ALT = n * mu_norm**4 / (n * mu_norm**2 * sigma_op + sigma_op * tr_sigma)
 PSI_CAO_GU_BELKIN = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2 + n * sigma_op**2)
 REGIME = n * mu_sigma_mu / tr_sigma2
 REGIME_ALT = n * mu_norm**2 / tr_sigma
-# ``x~_i`` of THEORY §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
+# ``x~_i`` of docs/theory.md §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
 LIFT_FACTOR = sp.Max(m_pos + (m - m_pos) * gamma**2, (m - m_pos) + m_pos * gamma**2) / m
 
 
@@ -356,7 +356,7 @@ _STATEMENTS: list[Statement] = [
                [(step_one_min, sp.Integer(0))], ">"),
     _condition("step_size_sample", "step size: eta L(W(1)) max_i ||x~_i||^2 < 1", "DERIVED", "§3",
                [(eta * loss_1 * lift_radius_sq, sp.Integer(1))], "<"),
-    _condition("step_size_theory", "step size as THEORY §3 states it: eta L(W(1)) lambda_max(Q) < 2 "
+    _condition("step_size_theory", "step size as docs/theory.md §3 states it: eta L(W(1)) lambda_max(Q) < 2 "
                "(proof incomplete, docs/theory.md)", "DERIVED", "§3",
                [(eta * loss_1 * lift_lambda_max, sp.Integer(2))], "<"),
     # --- Assumption 6.1 and PRIOR conditions (§5, §6)

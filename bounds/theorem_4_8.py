@@ -1,4 +1,4 @@
-"""Theorem 4.8 — directional convergence of gradient descent (THEORY.md §3).
+"""Theorem 4.8 — directional convergence of gradient descent (docs/theory.md §3).
 
 Conclusion (PAPER): after the first step every neuron is correctly activated,
 :math:`a_j y_i \\langle x_i, w_j(1)\\rangle > 0`; the pattern persists, the network is a linear
@@ -9,11 +9,11 @@ linear for balanced neurons (§2.3).
 Hypotheses, each a `bounds.contract.HypothesisResult`:
 
 - **H0** (PAPER): :math:`0<\\gamma<1`; :math:`a_j = \\pm 1/\\sqrt m` fixed with :math:`m_+ = m_-`
-  (THEORY §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
+  (docs/theory.md §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
   plain gradient descent on the exponential loss.
 - **Case 1** (EXACT on the sample): :math:`\\min_{i,k} y_i y_k\\langle x_i, x_k\\rangle \\ge 0`. Typical
   case (RECONSTRUCTED): :math:`\\|\\mu\\|^2 \\ge C_1\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n}`
-  (THEORY's :math:`\\sqrt{d\\log n}` with :math:`\\operatorname{Tr}\\Sigma^2` for ``d``).
+  (the specification's :math:`\\sqrt{d\\log n}` with :math:`\\operatorname{Tr}\\Sigma^2` for ``d``).
 - **Case 2** (RECONSTRUCTED, constant :math:`C_2`): :math:`\\|x_i\\|^2 \\ge C_2\\, n
   \\max_{k\\ne i}|\\langle x_i, x_k\\rangle|` for all i. Typical case:
   :math:`\\operatorname{Tr}\\Sigma \\ge C_2\\max(n\\|\\mu\\|^2, n\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n})`
@@ -29,7 +29,7 @@ Hypotheses, each a `bounds.contract.HypothesisResult`:
   DERIVED sufficient condition (informational), valid in both cases:
   :math:`\\max_{k,j}|H_{kj}(0)| < \\frac{\\eta}{n\\sqrt m} S_{\\min}` with
   :math:`S_{\\min} = \\min_k\\big(\\gamma\\ell_k(0)\\|x_k\\|^2 - \\sum_{i\\ne k}\\ell_i(0)
-  (y_iy_kK_{ki})_-\\big)`; in Case 1 the negative parts vanish and this is THEORY's
+  (y_iy_kK_{ki})_-\\big)`; in Case 1 the negative parts vanish and this is the specification's
   :math:`(\\eta\\gamma/(n\\sqrt m))\\min_k\\ell_k(0)\\|x_k\\|^2`. Typical case (RECONSTRUCTED):
   :math:`C\\,\\omega\\sqrt{2\\log(2nm)}\\sqrt{\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma} <
   \\eta\\gamma(\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma)/(n\\sqrt m)`.
@@ -63,7 +63,7 @@ SECOND_LAYER_TOLERANCE = 1e-12
 
 @dataclass(frozen=True)
 class StepOne:
-    """EXACT quantities of the first gradient step on a sample (THEORY §2.5, §3).
+    """EXACT quantities of the first gradient step on a sample (docs/theory.md §2.5, §3).
 
     Attributes
     ----------
@@ -97,10 +97,10 @@ class StepOne:
 
 
 def step_one(sample: Sample) -> StepOne:
-    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, THEORY §2.5).
+    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, docs/theory.md §2.5).
 
     :math:`D_{ij} = \\ell_i y_i a_j \\phi'(H_{ij}(0))`. Losses are handled relative to their maximum
-    (THEORY §2.6): ``exp(log l - max log l)`` never overflows.
+    (docs/theory.md §2.6): ``exp(log l - max log l)`` never overflows.
     """
     X, y, W0, a, gamma, eta = sample.X, sample.y, sample.W0, sample.a, sample.gamma, sample.eta
     n = X.shape[0]
@@ -173,7 +173,7 @@ def sample_statistics(sample: Sample) -> dict[str, float]:
 
 
 class Theorem48(Theorem):
-    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), THEORY §3.
+    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), docs/theory.md §3.
 
     Constants: ``C_1`` (typical Case 1), ``C_2`` (Case 2), ``C_init`` (typical small init).
     """
@@ -238,7 +238,7 @@ class Theorem48(Theorem):
                            values, log_scale=False, detail=failures, **on_sample),
             self._small_init_sufficient(values, on_sample),
             from_statement("step", "step size", "step_size_sample", values, **on_sample),
-            from_statement("step_theory", "step size, THEORY §3 form", "step_size_theory", values,
+            from_statement("step_theory", "step size, docs/theory.md §3 form", "step_size_theory", values,
                            verdict=False, **on_sample),
         ]
         return rows

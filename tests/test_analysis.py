@@ -1,7 +1,7 @@
 """Checks and analysis on synthetic rows (verify/checks.py, verify/analysis.py).
 
 The rows are written by hand from the mathematics, never by the code under test, so each verdict
-below is what THEORY.md §7 prescribes for them.
+below is what docs/theory.md §7 prescribes for them.
 """
 
 import math
@@ -48,7 +48,7 @@ def suite():
 
 
 def reconstructed_psi(setting) -> float:
-    """psi of THEORY.md §4 for Sigma = I: n||mu||^4 / (n||mu||^2 + d)."""
+    """psi of docs/theory.md §4 for Sigma = I: n||mu||^4 / (n||mu||^2 + d)."""
     data = setting.config.data
     return data.n * data.signal**4 / (data.n * data.signal**2 + data.d)
 
@@ -279,7 +279,7 @@ def test_analysis_lays_out_every_section(tiny_report):
     titles = [section.title for section in report.sections]
     assert titles[0] == "Verdicts"
     for title in ("Error against psi, by regime", "Directional convergence", "Phase transition", "Hypotheses",
-                  "Candidate exponents on anisotropic Sigma", "Beyond the paper (BEYOND, THEORY.md §8)",
+                  "Candidate exponents on anisotropic Sigma", "Beyond the paper (BEYOND, docs/theory.md §8)",
                   "Provenance"):
         assert title in titles
     names = [block.name for block in report.walk() if isinstance(block, Figure)]

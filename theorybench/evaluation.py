@@ -1,7 +1,7 @@
 """Test error of a trained network or a linear direction: Monte Carlo with exact intervals, and
 the exact Gaussian error of a linear direction.
 
-Test error of a classifier g (THEORY.md §1): :math:`P(y\\, g(x) \\le 0)` for a fresh clean pair
+Test error of a classifier g (docs/theory.md §1): :math:`P(y\\, g(x) \\le 0)` for a fresh clean pair
 (a tie g(x) = 0 counts as an error, and so does a NaN output, which only arises when the output
 overflows). The Monte Carlo estimate counts errors on fresh points and
 reports the exact Clopper–Pearson interval (`theorybench.stats`).
@@ -147,7 +147,7 @@ def log_exact_gaussian_error(w: np.ndarray, data: DataConfig) -> float:
     .. math:: \\log \\mathrm{err}(w) = \\log\\Phi\\!\\left(-\\frac{\\langle w,\\mu\\rangle}
               {\\|\\Sigma^{1/2} w\\|}\\right)
 
-    EXACT (THEORY.md §2.4) for Gaussian noise and any class balance (y z has the law of z by
+    EXACT (docs/theory.md §2.4) for Gaussian noise and any class balance (y z has the law of z by
     symmetry). :math:`\\|\\Sigma^{1/2} w\\|` comes from the structured `covariance_sqrt_apply`
     (O(d) for the isotropic, power-law and spiked families, no d x d matrix); the logarithm is
     `bounds.error_functionals.log_gaussian_error` (``scipy.special.log_ndtr``, finite far below

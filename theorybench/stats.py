@@ -8,7 +8,7 @@ at least the nominal level for every true rate) at level :math:`1-\\alpha` for k
 
 with :math:`\\underline p = 0` when k = 0 and :math:`\\overline p = 1` when k = n, where
 :math:`B^{-1}(q; a, b)` is the q-quantile of the Beta(a, b) law. Used for every statistical claim
-(THEORY.md §7).
+(docs/theory.md §7).
 """
 
 from __future__ import annotations

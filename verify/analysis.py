@@ -5,7 +5,7 @@ returns the report's content as a list of `verify.render.Section` (the ``theoryb
 command adds the title, the run summary and the environment; `verify.render` opens every report
 with the verdict summary, FAIL first). Figures come from `verify.plots` (Agg, no pyplot).
 
-Sections, in order: verdicts (every statement with its provenance, THEORY.md section, settings
+Sections, in order: verdicts (every statement with its provenance, docs/theory.md section, settings
 and explanation; FAILs first and explained); error against psi per regime group
 (Monte Carlo intervals, exact limit-direction error, Bayes error, conditional bound, fitted band,
 PRIOR bounds); directional convergence (1 - cos against t on log axes); the phase transition;
@@ -32,10 +32,10 @@ from verify.render import Figure, Paragraph, Section, Table, VerdictTable, forma
 from verify.suite import Suite
 from verify.verdicts import FAIL, PASS, CheckResult, exponent_proxy, hinge_fit
 
-# The PRIOR bounds of THEORY.md §6, drawn for comparison beside the measured errors.
+# The PRIOR bounds of docs/theory.md §6, drawn for comparison beside the measured errors.
 PRIOR_THEOREMS = tuple(theorem for theorem in THEOREMS if theorem.provenance == "PRIOR")
 
-# Provenance of every measured column the report shows (THEORY.md §0 labels and sections).
+# Provenance of every measured column the report shows (docs/theory.md §0 labels and sections).
 COLUMN_PROVENANCE: tuple[tuple[str, str, str, str], ...] = (
     ("log_loss, weight_norm, train_error, pattern_fraction", "EXACT", "§2.5–2.6",
      "measured on the gradient-descent run (the paper's algorithm unless the setting is BEYOND)"),
@@ -103,7 +103,7 @@ def _verdict_section(results: Sequence[CheckResult], family_confidence: float) -
                          "exponent over the settings where its hypotheses hold: a finding about the "
                          "reconstruction's shape, not a numerical error.")
         blocks.append(Paragraph(" ".join(notes)))
-    blocks.append(VerdictTable(tuple(results), "Every encoded statement and its verdict (THEORY.md §7); FAIL first."))
+    blocks.append(VerdictTable(tuple(results), "Every encoded statement and its verdict (docs/theory.md §7); FAIL first."))
     return Section("Verdicts", tuple(blocks))
 
 
@@ -131,7 +131,7 @@ def _abscissa(suite: Suite, finals: Sequence[dict]) -> tuple[dict[str, float], s
             numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values())
             if numeric and len(set(values.values())) > 1:
                 return {name: float(value) for name, value in values.items()}, key, False
-    return {row["setting"]: row["psi"] for row in finals}, "ψ (RECONSTRUCTED, THEORY.md §4)", True
+    return {row["setting"]: row["psi"] for row in finals}, "ψ (RECONSTRUCTED, docs/theory.md §4)", True
 
 
 def _group_figure(name: str, group: str, suite: Suite, finals: Sequence[dict],
@@ -220,7 +220,7 @@ def _regime_section(suite: Suite, rows: Sequence[dict], results: Sequence[CheckR
         regimes = sorted({s.regime for s in settings})
         inner: list[Any] = []
         if "beyond" in regimes:
-            inner.append(Paragraph("BEYOND (THEORY.md §8): no encoded theorem applies."))
+            inner.append(Paragraph("BEYOND (docs/theory.md §8): no encoded theorem applies."))
         inner.append(_group_figure(f"error_vs_psi_{index:02d}", group, suite, selected,
                                    band if {"weak", "strong"} & set(regimes) else None))
         inner.append(_group_table(suite, selected))
@@ -249,7 +249,7 @@ def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[C
               for group, steps in by_group.items()}
     verdict = next((r for r in results if r.key == "exact.directional_convergence"), None)
     blocks: list[Any] = [Paragraph(
-        "Directional convergence (EXACT, THEORY.md §2.2): while the activation pattern holds, W(t)/||W(t)|| tends "
+        "Directional convergence (EXACT, docs/theory.md §2.2): while the activation pattern holds, W(t)/||W(t)|| tends "
         "to W_hat/||W_hat|| at rate O(1/log t), i.e. 1 - cos = O(1/log² t); b is the fitted exponent of "
         "a (log t)^-b on the second half of each run's checkpoints (b about 2 expected)."
         + (f" Verdict: {verdict.verdict}. {verdict.explanation}" if verdict else ""))]
@@ -257,7 +257,7 @@ def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[C
         blocks.append(Figure("directional_convergence", convergence_figure(curves, reference=0.06),
                              "1 - cos(W(t), W_hat) against t (log axes): per group, the median over its non-BEYOND "
                              "runs with a certified limit direction (every run is in the table below); dashed: "
-                             "0.06 / log² t, the rate measured in THEORY.md §2.5."))
+                             "0.06 / log² t, the rate measured in docs/theory.md §2.5."))
     blocks.append(Table(("setting", "rep", "final 1 - cos", "fitted b", "first pattern break", "stop reason"),
                         tuple(table)))
     return Section("Directional convergence", tuple(blocks))
@@ -265,7 +265,7 @@ def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[C
 
 def _phase_transition_section(suite: Suite, rows: Sequence[dict], results: Sequence[CheckResult]) -> Section:
     blocks: list[Any] = [Paragraph(
-        "Phase transition (RECONSTRUCTED, THEORY.md §4, §7): psi_eff = (Φ⁻¹(err(w_bar)))², which is psi itself when "
+        "Phase transition (RECONSTRUCTED, docs/theory.md §4, §7): psi_eff = (Φ⁻¹(err(w_bar)))², which is psi itself when "
         "err = Φ(-√psi), against ||mu|| on log axes, from the exact Gaussian error of the limit direction: slope 4 "
         "in the weak regime (r < 1), 2 in the strong one (r > 1, Sigma = I). The dashed line marks r = 1.")]
     finals = checks.final_rows(rows)
@@ -317,7 +317,7 @@ def _hypothesis_section(rows: Sequence[dict]) -> Section:
         Paragraph("Each hypothesis of each encoded theorem (bounds.THEOREMS) on each run: ✓ holds, ✗ fails, ? cannot "
                   "be evaluated, with its margin (positive when it holds; for ratio conditions the natural log of "
                   "the factor by which it holds or fails). 'applies' combines them with the theorem's alternatives "
-                  "(e.g. Case 1 or Case 2 of Theorem 4.8). Provenance and THEORY.md section of each hypothesis are "
+                  "(e.g. Case 1 or Case 2 of Theorem 4.8). Provenance and docs/theory.md section of each hypothesis are "
                   "those given by bounds (§3–§6)."),
         *tables))
 
@@ -329,7 +329,7 @@ def _candidate_section(results: Sequence[CheckResult]) -> Section:
     finding = (f"admit a band: {', '.join(admitted) or 'none'}; no band: {', '.join(rejected) or 'none'}."
                if candidates else "no candidate was judged.")
     return Section("Candidate exponents on anisotropic Sigma", (
-        Paragraph("THEORY.md §4 leaves the general-Sigma exponent open: psi (with mu'Sigma mu and Tr Sigma²), psi_alt "
+        Paragraph("docs/theory.md §4 leaves the general-Sigma exponent open: psi (with mu'Sigma mu and Tr Sigma²), psi_alt "
                   "(with ||Sigma|| and Tr Sigma, from a review) and the Cao–Gu–Belkin form (PRIOR, §6). Each is judged "
                   "by its own constant band on the anisotropic Gaussian settings, from the exact error of the limit "
                   "direction. Finding: " + finding + " A candidate without a band has the wrong shape for these "
@@ -348,7 +348,7 @@ def _beyond_section(suite: Suite, rows: Sequence[dict]) -> Section:
                       format_number(row["final_train_error"]), format_number(row["first_pattern_break"]),
                       format_rate(row["network_errors"], row["test_points"], config.evaluation.confidence),
                       format_number(row.get("final_one_minus_cos")), "yes" if row.get("ld_ok") else "no"))
-    return Section("Beyond the paper (BEYOND, THEORY.md §8)", (
+    return Section("Beyond the paper (BEYOND, docs/theory.md §8)", (
         Paragraph("These settings are outside every encoded hypothesis: the toolkit shows what happens and no encoded "
                   "theorem applies; nothing here is a verdict."),
         Table(("setting", "rep", "what", "stop", "train error", "pattern break", "test error [CP]",
@@ -358,12 +358,12 @@ def _beyond_section(suite: Suite, rows: Sequence[dict]) -> Section:
 def _provenance_section(results: Sequence[CheckResult]) -> Section:
     statements = tuple((r.key, r.provenance, r.section, r.statement) for r in results)
     return Section("Provenance", (
-        Paragraph("Labels of THEORY.md §0: EXACT (proved, no unknown constant), DERIVED (a sufficient condition proved "
+        Paragraph("Labels of docs/theory.md §0: EXACT (proved, no unknown constant), DERIVED (a sufficient condition proved "
                   "here, treated like EXACT), PAPER (the paper's claim as reported), RECONSTRUCTED (the paper's shape "
                   "with explicit constants, default 1, judged by constant bands), PRIOR (earlier literature), BEYOND "
                   "(outside every hypothesis)."),
-        Table(("check", "provenance", "THEORY.md", "statement"), statements, "Statements judged."),
-        Table(("quantity", "provenance", "THEORY.md", "meaning"), COLUMN_PROVENANCE, "Quantities measured.")))
+        Table(("check", "provenance", "docs/theory.md", "statement"), statements, "Statements judged."),
+        Table(("quantity", "provenance", "docs/theory.md", "meaning"), COLUMN_PROVENANCE, "Quantities measured.")))
 
 
 def analyse(suite: Suite, rows: Sequence[dict]) -> list[Section]:

@@ -1,8 +1,8 @@
-"""The verifier's checks: every encoded statement confronted with the measured rows (THEORY.md §7).
+"""The verifier's checks: every encoded statement confronted with the measured rows (docs/theory.md §7).
 
 Each check reads the tidy rows of `verify.measure` (one ``final`` row and several ``checkpoint``
 rows per (setting, replicate)) and returns one `CheckResult`: a verdict, the statement it judges
-with its provenance label and THEORY.md section, the settings it used and those at fault, and the
+with its provenance label and docs/theory.md section, the settings it used and those at fault, and the
 numbers behind the verdict.
 
 - EXACT / DERIVED statements are checked pointwise: one violation beyond floating-point error or
@@ -12,7 +12,7 @@ numbers behind the verdict.
   ``c_hi / c_lo <= B``. FAIL when no band can meet every interval (the exponent's shape is wrong),
   PASS when one band contains every interval, INCONCLUSIVE in between (intervals too wide: more
   test points would decide), NOT APPLICABLE when no setting satisfies the hypotheses.
-- BEYOND settings (THEORY.md §8) never enter a check of the paper's statements (PAPER,
+- BEYOND settings (docs/theory.md §8) never enter a check of the paper's statements (PAPER,
   RECONSTRUCTED); they get "no encoded theorem applies". EXACT identities that hold for every run
   (the step-one criterion, pattern persistence under Case 1, the linear boundary of the limit
   network, exact errors and conditional bounds) are checked on them too.
@@ -60,7 +60,7 @@ THEOREM_6_2 = "6.2"
 THEOREM_6_3 = "6.3"
 CASE_ONE = f"hyp/{THEOREM_4_8}/case1/holds"
 CANDIDATES = ("psi", "psi_alt", "cao_gu_belkin")
-# psi and psi_alt are RECONSTRUCTED (THEORY.md §4); the Cao–Gu–Belkin exponent is PRIOR (§6)
+# psi and psi_alt are RECONSTRUCTED (docs/theory.md §4); the Cao–Gu–Belkin exponent is PRIOR (§6)
 CANDIDATE_PROVENANCE = {"cao_gu_belkin": "PRIOR"}
 BAND_LIMIT = "reconstructed.band[5.1, limit direction]"
 BAND_NETWORK = "reconstructed.band[5.1, trained network]"
@@ -119,10 +119,10 @@ def _format_range(values: Sequence[float] | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# EXACT / DERIVED pointwise checks (THEORY.md §2, §3)
+# EXACT / DERIVED pointwise checks (docs/theory.md §2, §3)
 
 def check_step_one_criterion(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §3): the step-one activation criterion predicts what GD did at step 1.
+    """EXACT (docs/theory.md §3): the step-one activation criterion predicts what GD did at step 1.
 
     .. math::
         s_j y_k \\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0)
@@ -155,7 +155,7 @@ def check_step_one_criterion(suite: Suite, rows: Sequence[Row]) -> CheckResult:
 
 
 def check_step_one_activation(suite: Suite, rows: Sequence[Row], theorem: str) -> CheckResult:
-    """PAPER (THEORY.md §3, Theorem 4.8): where its hypotheses hold, every neuron is correctly
+    """PAPER (docs/theory.md §3, Theorem 4.8): where its hypotheses hold, every neuron is correctly
     activated on every sample after the first step."""
     base = dict(key="paper.step_one_activation", provenance="PAPER", section="§3",
                 statement="Theorem 4.8: after the first step every neuron is correctly activated.")
@@ -176,7 +176,7 @@ def check_step_one_activation(suite: Suite, rows: Sequence[Row], theorem: str) -
 
 
 def check_pattern_persistence(suite: Suite, rows: Sequence[Row], case_one: str) -> CheckResult:
-    """EXACT (THEORY.md §3): under Case 1 (all ``<y_i x_i, y_k x_k> >= 0``, observed labels) a
+    """EXACT (docs/theory.md §3): under Case 1 (all ``<y_i x_i, y_k x_k> >= 0``, observed labels) a
     pattern that holds after step 1 persists at every later step: every increment
     :math:`\\frac{\\eta}{n}|a_j|\\sum_i \\ell_i \\varphi'(H_{ij}) y_i y_k K_{ki}` of
     ``s_j y_k <x_k, w_j>`` is >= 0 whatever the positive loss derivative, step size or second
@@ -202,7 +202,7 @@ def check_pattern_persistence(suite: Suite, rows: Sequence[Row], case_one: str) 
 def convergence_exponent(steps: Sequence[int], gaps: Sequence[float]) -> tuple[float, float] | None:
     """Least-squares fit of ``1 - cos = a (log t)^(-b)`` on checkpoints with ``t >= 3``.
 
-    DERIVED (THEORY.md §2.2): Soudry et al.'s ``O(1/log t)`` rate for the normalised iterate gives
+    DERIVED (docs/theory.md §2.2): Soudry et al.'s ``O(1/log t)`` rate for the normalised iterate gives
     ``1 - cos = O(1/log^2 t)``, i.e. ``b >= 2`` asymptotically (``b ~ 2`` is what §2.5 measures).
     Returns ``(b, log a)`` or None with fewer than three usable points.
     """
@@ -216,7 +216,7 @@ def convergence_exponent(steps: Sequence[int], gaps: Sequence[float]) -> tuple[f
 
 
 def check_directional_convergence(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.2, Soudry et al. 2018): while the pattern holds, ``W(t)/||W(t)||``
+    """EXACT (docs/theory.md §2.2, Soudry et al. 2018): while the pattern holds, ``W(t)/||W(t)||``
     converges to ``W_hat/||W_hat||``.
 
     Judged on runs whose pattern held at every step and whose limit direction has a valid
@@ -264,7 +264,7 @@ def check_directional_convergence(suite: Suite, rows: Sequence[Row]) -> CheckRes
 
 
 def check_linear_boundary_limit(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.3): with balanced neurons ``sign f(x; W_hat) = sign <w_bar, x>`` for
+    """EXACT (docs/theory.md §2.3): with balanced neurons ``sign f(x; W_hat) = sign <w_bar, x>`` for
     every x; checked on every test point of every run with a certified limit direction (points
     within rounding of the boundary excluded)."""
     base = dict(key="exact.linear_boundary_limit", provenance="EXACT", section="§2.3",
@@ -285,7 +285,7 @@ def check_linear_boundary_limit(suite: Suite, rows: Sequence[Row]) -> CheckResul
 
 
 def check_linear_boundary_trained(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """PAPER (THEORY.md §3): the trained network's boundary is (approximately, as W(T) -> W_hat)
+    """PAPER (docs/theory.md §3): the trained network's boundary is (approximately, as W(T) -> W_hat)
     the hyperplane ``<w_bar, x> = 0``: the disagreement rate of ``sign f(x; W(T))`` and
     ``sign <w_bar, x>`` on fresh points is at most the suite's ``agreement_tolerance``, judged by
     simultaneous Clopper–Pearson intervals."""
@@ -323,7 +323,7 @@ def check_linear_boundary_trained(suite: Suite, rows: Sequence[Row]) -> CheckRes
 
 
 def check_exact_error_vs_monte_carlo(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.4): for Gaussian noise
+    """EXACT (docs/theory.md §2.4): for Gaussian noise
     :math:`\\mathrm{err}(\\bar w) = \\Phi(-\\langle \\bar w, \\mu\\rangle / \\|\\Sigma^{1/2}\\bar w\\|)`;
     the Monte Carlo error of ``sign <w_bar, x>`` must contain it in its simultaneous interval."""
     base = dict(key="exact.gaussian_error", provenance="EXACT", section="§2.4",
@@ -353,7 +353,7 @@ def check_exact_error_vs_monte_carlo(suite: Suite, rows: Sequence[Row]) -> Check
 
 
 def check_conditional_bounds(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.4): the conditional bounds (sub-Gaussian, Cantelli, fourth moment) on
+    """EXACT (docs/theory.md §2.4): the conditional bounds (sub-Gaussian, Cantelli, fourth moment) on
     the error of ``sign <w_bar, x>`` are not below its Monte Carlo interval."""
     base = dict(key="exact.conditional_bounds", provenance="EXACT", section="§2.4",
                 statement="The best conditional bound on the limit direction's error is not below its "
@@ -383,7 +383,7 @@ def check_conditional_bounds(suite: Suite, rows: Sequence[Row]) -> CheckResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# RECONSTRUCTED rates by constant bands (THEORY.md §4, §5, §7)
+# RECONSTRUCTED rates by constant bands (docs/theory.md §4, §5, §7)
 
 def _hypotheses(row: Row, theorem: str) -> tuple[Hypothesis, ...]:
     """The failed hypotheses of `theorem` on one run, as `verify.verdicts.Hypothesis` (empty when
@@ -416,7 +416,7 @@ def _error_interval(row: Row, source: str, level: float) -> ErrorInterval | None
 def check_rate_band(suite: Suite, rows: Sequence[Row], *, key: str, statement: str, section: str,
                     theorem: str, psi_field: str, source: str, select: Callable[[Setting], bool],
                     provenance: str = "RECONSTRUCTED") -> CheckResult:
-    """RECONSTRUCTED (THEORY.md §4/§5/§7): one constant band for ``c_hat = -log err / psi``.
+    """RECONSTRUCTED (docs/theory.md §4/§5/§7): one constant band for ``c_hat = -log err / psi``.
 
     `source` is ``"limit"`` (the exact Gaussian error of w_bar, a point), ``"network"`` (Monte
     Carlo error of the trained network) or ``"linear"`` (Monte Carlo error of ``sign <w_bar, x>``),
@@ -450,7 +450,7 @@ def check_rate_band(suite: Suite, rows: Sequence[Row], *, key: str, statement: s
 def check_one_sided_rate(suite: Suite, rows: Sequence[Row], *, key: str, statement: str, section: str,
                          theorem: str, psi_field: str, select: Callable[[Setting], bool],
                          polynomial_order_field: str | None = None) -> CheckResult:
-    """RECONSTRUCTED upper bounds of THEORY.md §5 with one free constant, fitted from the Monte
+    """RECONSTRUCTED upper bounds of docs/theory.md §5 with one free constant, fitted from the Monte
     Carlo error of ``sign <w_bar, x>`` (no exact error exists beyond Gaussian noise):
 
     - exponential (Theorem 6.2): ``err <= exp(-c psi)``; the largest constant that fits every run is
@@ -507,10 +507,10 @@ def _not_applicable(suite: Suite, candidates: Sequence[Row], theorem: str, base:
 
 
 # ---------------------------------------------------------------------------------------------
-# Phase transition (THEORY.md §4, §7)
+# Phase transition (docs/theory.md §4, §7)
 
 def check_phase_transition(suite: Suite, rows: Sequence[Row]) -> list[CheckResult]:
-    """RECONSTRUCTED (THEORY.md §4, §7): per group containing ``transition`` settings (a sweep of
+    """RECONSTRUCTED (docs/theory.md §4, §7): per group containing ``transition`` settings (a sweep of
     ||mu|| at fixed n and Sigma), the knee of the exponent of the exact error of w_bar against
     ``log ||mu||`` (slope 4 weak, 2 strong for Sigma = I) and its ``r`` against 1, decided by
     `verify.verdicts.phase_transition_check` (probit proxy ``(Phi^{-1}(err))^2``, which is psi
@@ -536,11 +536,11 @@ def check_phase_transition(suite: Suite, rows: Sequence[Row]) -> list[CheckResul
 
 
 # ---------------------------------------------------------------------------------------------
-# Candidate exponents on anisotropic suites (THEORY.md §4)
+# Candidate exponents on anisotropic suites (docs/theory.md §4)
 
 def check_candidate_exponents(suite: Suite, rows: Sequence[Row], theorem: str,
                               candidates: Sequence[str]) -> list[CheckResult]:
-    """RECONSTRUCTED (THEORY.md §4): on the anisotropic Gaussian settings, which candidate
+    """RECONSTRUCTED (docs/theory.md §4): on the anisotropic Gaussian settings, which candidate
     exponents ``psi_k`` admit one constant band for ``-log err(w_bar) / psi_k``. A FAIL here is a
     finding about the theory (that candidate has the wrong shape), not a bug."""
     def select(setting: Setting) -> bool:
@@ -558,7 +558,7 @@ def check_candidate_exponents(suite: Suite, rows: Sequence[Row], theorem: str,
 
 
 def beyond_result(suite: Suite) -> CheckResult:
-    """BEYOND (THEORY.md §8): the settings outside every hypothesis, simulated and never judged."""
+    """BEYOND (docs/theory.md §8): the settings outside every hypothesis, simulated and never judged."""
     names = tuple(s.name for s in suite.settings if s.beyond)
     return CheckResult(key="beyond", provenance="BEYOND", section="§8", verdict=NOT_APPLICABLE,
                        statement="Settings beyond the paper (label noise, d < n, large initialisation, "

@@ -128,7 +128,7 @@ def convergence_figure(curves: dict[str, tuple[Sequence[float], Sequence[float]]
     Points with ``t < 1`` or a gap ``<= 0`` (exact alignment, or rounding) cannot be drawn on log
     axes and are left out. `groups` maps a curve's label to a group (e.g. its regime): curves are
     then coloured by group with one legend entry per group, which keeps the legend readable for
-    many runs. `reference`, if given, draws ``reference / log(t)^2`` (THEORY.md §2.5: plain GD
+    many runs. `reference`, if given, draws ``reference / log(t)^2`` (docs/theory.md §2.5: plain GD
     converges in direction at about ``0.06 / log^2 t``).
     """
     figure, axes = new_figure()
