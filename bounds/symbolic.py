@@ -302,9 +302,9 @@ def _log_gaussian_tail(x: sp.Expr) -> sp.Expr:
 
 _STATEMENTS: list[Statement] = [
     _quantity("psi", "rate exponent psi of Theorem 5.1", "RECONSTRUCTED", "§4", PSI),
-    _quantity("psi_alt", "candidate exponent with ||Sigma|| and Tr Sigma (reviewer's reading)",
+    _quantity("psi_alt", "candidate exponent with ||Sigma|| and Tr Sigma (as a public review of the paper states it)",
               "RECONSTRUCTED", "§4", PSI_ALT),
-    _quantity("psi_cao_gu_belkin", "Cao-Gu-Belkin exponent (recalled, not read)", "PRIOR", "§6",
+    _quantity("psi_cao_gu_belkin", "Cao-Gu-Belkin exponent (quoted from memory of the paper, not checked against its text)", "PRIOR", "§6",
               PSI_CAO_GU_BELKIN),
     _quantity("regime_indicator", "r = n mu^T Sigma mu / Tr Sigma^2 (weak r < 1, strong r > 1)",
               "RECONSTRUCTED", "§4", REGIME),

@@ -89,3 +89,35 @@ def test_setting_names_and_sentences():
     assert setting_name("rademacher") == "rademacher"
     assert first_sentence("One. Two.") == "One."
     assert first_sentence("x" * 300, 50) == "x" * 49 + "…"
+
+
+def band(verdict, entries, ratio=10.0):
+    return row("reconstructed.band[5.1, trained network]", "RECONSTRUCTED", verdict,
+               settings=[e["setting"] for e in entries], numbers={"per_setting": entries, "ratio_allowed": ratio})
+
+
+def entry(name, lo, hi):
+    return {"setting": f"{name} (replicate 0)", "c_lo": lo, "c_hi": hi}
+
+
+REGIMES = {"weak[signal=4]": "weak", "weak[signal=5]": "weak", "strong[signal=8]": "strong",
+           "strong[signal=9]": "strong"}
+
+
+def test_a_joint_band_is_seen_through_each_regimes_own_intervals():
+    # weak intervals fit one band (2.2 / 1.0 <= 10); the strong ones have no upper end (INCONCLUSIVE)
+    entries = [entry("weak[signal=4]", 1.0, 1.2), entry("weak[signal=5]", 1.8, 2.2),
+               entry("strong[signal=8]", 0.1, float("inf")), entry("strong[signal=9]", 0.2, 0.4)]
+    cards = {c.claim.key: c for c in build_dashboard([band("INCONCLUSIVE", entries)], REGIMES).cards}
+    assert cards["5.1-weak"].verdict == "PASS" and cards["5.1-strong"].verdict == "INCONCLUSIVE"
+    assert cards["5.1-weak"].evidence == "One band over the 2 weak runs fits (ratio 2.2, B = 10)."
+    # a joint FAIL (no universal constant) stays a FAIL on both cards, even where a regime alone fits
+    failing = {c.claim.key: c for c in build_dashboard([band("FAIL", entries)], REGIMES).cards}
+    assert failing["5.1-weak"].verdict == failing["5.1-strong"].verdict == "FAIL"
+    assert build_dashboard([band("FAIL", entries)], REGIMES).any_verdict(("FAIL",))
+    # a joint PASS stays a PASS; a single run of a regime decides nothing
+    passing = {c.claim.key: c for c in build_dashboard([band("PASS", entries[:3])], REGIMES).cards}
+    assert passing["5.1-strong"].verdict == passing["5.1-weak"].verdict == "PASS"
+    single = {c.claim.key: c for c in build_dashboard([band("INCONCLUSIVE", entries[:3])], REGIMES).cards}
+    assert single["5.1-strong"].verdict == "INCONCLUSIVE" and single["5.1-weak"].verdict == "PASS"
+    assert single["5.1-strong"].evidence == "Only one strong run: one point fits any band."

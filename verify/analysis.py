@@ -47,7 +47,7 @@ COLUMN_PROVENANCE: tuple[tuple[str, str, str, str], ...] = (
     ("log_limit_error, log_bayes_error", "EXACT", "§2.4", "Gaussian error of w_bar and Bayes error (logs)"),
     ("log_bound_best", "EXACT", "§2.4", "best conditional bound (sub-Gaussian, Cantelli, fourth moment)"),
     ("psi, r, psi/psi, psi/psi_alt", "RECONSTRUCTED", "§4", "exponents and regime indicator of the reconstruction"),
-    ("psi/cao_gu_belkin", "PRIOR", "§6", "Cao–Gu–Belkin exponent (recalled, not read)"),
+    ("psi/cao_gu_belkin", "PRIOR", "§6", "Cao–Gu–Belkin exponent (quoted from memory of the paper, not checked against its text)"),
     ("hyp/<theorem>/<key>", "as labelled in bounds", "§3–§6",
      "hypotheses of each encoded theorem: holds and margin"),
     ("concl/<theorem>/<name>", "as labelled in bounds", "§3–§6", "conclusions of each encoded theorem (logs)"),

@@ -550,7 +550,7 @@ def check_candidate_exponents(suite: Suite, rows: Sequence[Row], theorem: str,
     for name in candidates:
         result = check_rate_band(
             suite, rows, key=f"reconstructed.candidate[{name}]", section="§4", theorem=theorem,
-            statement=f"Anisotropic Sigma: err(w_bar) = exp(-Theta(psi)) with psi = {name}.",
+            statement=f"Anisotropic Sigma: err(w_bar) = exp(-Theta(psi_k)) with the candidate exponent psi_k = {name}.",
             psi_field=f"psi/{name}", source="limit", select=select,
             provenance=CANDIDATE_PROVENANCE.get(name, "RECONSTRUCTED"))
         out.append(result)

@@ -15,8 +15,10 @@ numbers"):
 - ``beyond``: BEYOND observations (docs/theory.md §8), never judged.
 
 A claim's verdict aggregates its statements' verdicts: FAIL if any FAILs, else INCONCLUSIVE if any
-is, else PASS if any PASSes, else NOT APPLICABLE. The headline and ``report --fail-on`` use the
-``claim`` kind only.
+is, else PASS if any PASSes, else NOT APPLICABLE. A constant band judged jointly over the weak and
+strong settings is seen on each regime's card through that regime's own intervals
+(`regime_verdict`: a FAIL stays a FAIL, a PASS stays a PASS). The headline and ``report --fail-on``
+use the claim cards only.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from verify.verdicts import FAIL, INCONCLUSIVE, PASS, band_fit
 
 VERDICT_ORDER = ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE")
 KINDS = ("claim", "open", "self", "beyond")
@@ -133,10 +137,12 @@ class Card:
     number: str
     evidence: str
     figure: str = ""
+    verdicts: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
-        return aggregate([r.verdict for r in self.results]) if self.results else "NOT APPLICABLE"
+        """The card's verdict: its statements' verdicts on this card (`verdicts`), aggregated."""
+        return aggregate(self.verdicts or [r.verdict for r in self.results]) if self.results else "NOT APPLICABLE"
 
 
 @dataclass(frozen=True)
@@ -148,13 +154,9 @@ class Dashboard:
     self_checks: tuple[Any, ...]
     beyond: tuple[Any, ...]
 
-    @property
-    def claim_results(self) -> list[Any]:
-        """Every statement about a paper claim, once (the 5.1 bands sit on two cards)."""
-        out: dict[int, Any] = {}
-        for card in self.cards:
-            out.update((id(r), r) for r in card.results)
-        return list(out.values())
+    def any_verdict(self, verdicts: Sequence[str]) -> bool:
+        """Whether some claim card has one of `verdicts` (what ``report --fail-on`` asks)."""
+        return any(card.verdict in verdicts for card in self.cards)
 
     @property
     def headline(self) -> str:
@@ -207,6 +209,26 @@ def first_sentence(text: str, limit: int = 180) -> str:
     return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
+def regime_verdict(result: Any, entries: Sequence[dict], regime: str) -> tuple[str, str]:
+    """A constant-band statement judged over several regimes, seen on one regime's card.
+
+    A FAIL stays a FAIL (one universal constant is the claim: no band over all settings is no band
+    for the claim, even if each regime alone fits one), and a PASS stays a PASS (a band over all
+    settings is a band over any part). An INCONCLUSIVE of the whole is decided on this regime's
+    per-setting intervals alone by `band_fit` with the statement's own ratio ``B`` (two runs at
+    least: one point fits any band). Statements without per-setting intervals keep their verdict.
+    """
+    ratio = result.numbers.get("ratio_allowed")
+    if result.verdict != INCONCLUSIVE or not entries or not isinstance(ratio, (int, float)):
+        return result.verdict, first_sentence(result.explanation)
+    if len(entries) < 2:
+        return INCONCLUSIVE, f"Only one {regime} run: one point fits any band."
+    fit = band_fit([e["c_lo"] for e in entries], [e["c_hi"] for e in entries], ratio)
+    words = {PASS: "fits", INCONCLUSIVE: "cannot be decided", FAIL: "does not fit"}[fit.verdict]
+    return fit.verdict, (f"One band over the {len(entries)} {regime} runs {words} "
+                         f"(ratio {fit.ratio_needed:.3g}, B = {ratio:g}).")
+
+
 def _card(claim: Claim, results: Sequence[Any], regimes: Mapping[str, str], figure: str) -> Card:
     def keep(name: str) -> bool:
         # without the suite's regimes a regime card shows the whole shared statement
@@ -224,9 +246,12 @@ def _card(claim: Claim, results: Sequence[Any], regimes: Mapping[str, str], figu
         return f"{result_label(result)}: {text}" if len(results) > 1 and text else text
 
     numbers = [label(r, key_number(r, keep)) for r in results if key_number(r, keep)]
-    evidence = " ".join(label(r, first_sentence(r.explanation)) for r in results if r.verdict != "PASS") \
-        or (first_sentence(results[0].explanation) if results else "No setting of this kind in the suite.")
-    return Card(claim, tuple(results), settings, runs, "; ".join(dict.fromkeys(numbers)), evidence, figure)
+    here = [regime_verdict(r, _per_setting(r, keep), claim.regime) if claim.regime and regimes
+            else (r.verdict, first_sentence(r.explanation)) for r in results]
+    evidence = " ".join(label(r, sentence) for r, (verdict, sentence) in zip(results, here) if verdict != "PASS") \
+        or (here[0][1] if results else "No setting of this kind in the suite.")
+    return Card(claim, tuple(results), settings, runs, "; ".join(dict.fromkeys(numbers)), evidence, figure,
+                tuple(verdict for verdict, _ in here))
 
 
 def build_dashboard(results: Sequence[Any], regimes: Mapping[str, str] | None = None,

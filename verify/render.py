@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from verify.claims import VERDICT_ORDER, Card, Dashboard, build_dashboard, first_sentence
+from verify.claims import VERDICT_ORDER, Card, Dashboard, build_dashboard, first_sentence, result_label
 from verify.plots import to_png
 from verify.storage import atomic_write_text
 
@@ -404,6 +404,11 @@ def _html_group(title: str, note: str, items: Sequence[str]) -> str:
     return f'<div class="group"><h3>{_esc(title)}</h3><p>{_esc(note)}</p><ul>{body}</ul></div>'
 
 
+def _open_item(result: Any) -> str:
+    """An open question in one line: which candidate, and the first sentence of why."""
+    return f"{result_label(result)}: {first_sentence(result.explanation, 110)}"
+
+
 def _html_dashboard(report: Report) -> str:
     dashboard = report.dashboard()
     figures = {figure.name: figure for figure in report.figures()}
@@ -411,9 +416,9 @@ def _html_dashboard(report: Report) -> str:
     cards = "".join(_html_card(card, figures) for card in dashboard.cards)
     groups = "".join((
         _html_group("Open questions of the specification",
-                    "Not claims of the paper: candidate answers to questions docs/theory.md §4 leaves open.",
-                    [f"{_chip(r.verdict, neutral=True)} {_esc(r.statement)} {_esc(first_sentence(r.explanation, 110))}"
-                     for r in dashboard.open_questions]),
+                    "Not claims of the paper: candidate answers to questions docs/theory.md §4 leaves open "
+                    "(e.g. the exponent for anisotropic Σ, each candidate judged by its own constant band).",
+                    [f"{_chip(r.verdict, neutral=True)} {_esc(_open_item(r))}" for r in dashboard.open_questions]),
         _html_group("Self-checks of the toolkit",
                     "Exact identities the computation must satisfy (a FAIL is a bug, not a finding about the paper).",
                     [f"{_chip(r.verdict)} {_esc(r.statement)}" for r in dashboard.self_checks]),
@@ -493,7 +498,7 @@ def _md_dashboard(report: Report) -> str:
                    card.number or "—", card.evidence) for card in dashboard.cards), ""))
     for title, items in (
             ("Open questions of the specification (not claims of the paper)",
-             [f"{r.verdict}: {r.statement} {first_sentence(r.explanation, 110)}" for r in dashboard.open_questions]),
+             [f"{r.verdict}: {_open_item(r)}" for r in dashboard.open_questions]),
             ("Self-checks of the toolkit (exact identities)", [f"{r.verdict}: {r.statement}" for r in dashboard.self_checks]),
             ("Beyond the paper (BEYOND, never judged)", [f"{r.statement} ({len(r.settings)} settings)"
                                                          for r in dashboard.beyond])):

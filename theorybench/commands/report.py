@@ -255,7 +255,7 @@ def run(args) -> int:
         print(f"{len(outcome.failed)} unit(s) failed; see the report's Run section. Retry with --resume.",
               file=sys.stderr)
         return 1
-    if args.fail_on is not None and any(r.verdict in FAIL_ON[args.fail_on] for r in dashboard.claim_results):
+    if args.fail_on is not None and dashboard.any_verdict(FAIL_ON[args.fail_on]):
         print(f"--fail-on {args.fail_on}: a claim of the paper is "
               f"{' or '.join(FAIL_ON[args.fail_on])}; exit status {EXIT_CLAIM_FAILED}.", file=sys.stderr)
         return EXIT_CLAIM_FAILED
