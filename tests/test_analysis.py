@@ -283,7 +283,8 @@ def test_analysis_lays_out_every_section(tiny_report):
                   "Provenance"):
         assert title in titles
     names = [block.name for block in report.walk() if isinstance(block, Figure)]
-    assert "directional_convergence" in names and any(name.startswith("error_vs_psi") for name in names)
+    # two signals per group: fewer than MIN_ABSCISSAE abscissae show no trend, so only the tables
+    assert "directional_convergence" in names and not any(name.startswith("error_vs_psi") for name in names)
 
 
 def test_every_statement_is_judged_once_with_its_provenance(tiny_report):

@@ -10,7 +10,15 @@ import mpmath
 import numpy as np
 import pytest
 
-from verify.plots import Curve, ErrorSeries, Shade, convergence_figure, error_figure, phase_transition_figure
+from verify.plots import (
+    Curve,
+    ErrorSeries,
+    Shade,
+    convergence_figure,
+    drawn_labels,
+    error_figure,
+    phase_transition_figure,
+)
 from verify.render import (
     Figure,
     Paragraph,
@@ -154,6 +162,9 @@ def test_write_report_writes_figures_beside_the_markdown(tmp_path):
     paths = write_report(sample_report(), tmp_path / "out")
     assert [p.name for p in paths] == ["index.html", "report.md", "errors.png"]
     assert (tmp_path / "out" / "figures" / "errors.png").read_bytes() == png()
+    (tmp_path / "out" / "figures" / "old.png").write_bytes(png(1))
+    write_report(sample_report(), tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out" / "figures").iterdir()) == ["errors.png"]
 
 
 def test_report_rejects_inconsistent_content():
@@ -175,7 +186,7 @@ def test_report_without_verdicts_says_so():
 def test_figures_are_deterministic_png():
     assert png() == png() and png().startswith(b"\x89PNG")
     with_zero = error_figure([ErrorSeries("mc", [1.0, 2.0], [-1.0, -math.inf], [-1.2, -math.inf], [-0.9, -3.0])],
-                             [Curve("exact", [1.0, 2.0], [-1.1, -4000.0], "--")],
+                             [Curve("exact", [1.0, 2.0], [-1.1, -4000.0], "limit")],
                              [Shade("band", [1.0, 2.0], [-2.0, -4.0], [-0.5, -1.0])], log_x=True)
     assert with_zero.startswith(b"\x89PNG")
     steps = np.array([0, 1, 10, 100, 1000])
@@ -228,3 +239,18 @@ def test_convergence_figure_groups_and_many_runs():
     curves = {f"run {i}": (steps, np.array([0.1, 0.01, 0.001]) * (i + 1)) for i in range(20)}
     grouped = convergence_figure(curves, groups={label: "weak" if i < 10 else "strong" for i, label in enumerate(curves)})
     assert grouped.startswith(b"\x89PNG") and convergence_figure(curves).startswith(b"\x89PNG")
+
+
+def test_figures_draw_only_what_has_points_and_fit_the_axis_to_them():
+    from verify.plots import STYLE, _data_limits
+
+    empty = ErrorSeries("never seen", [1.0], [math.nan], [math.nan], [math.nan])
+    zero = ErrorSeries("zero errors", [1.0, 2.0], [-math.inf, -1.0], [-math.inf, -1.5], [-3.0, -0.5], "linear")
+    drawn = drawn_labels([empty, zero], [Curve("no finite value", [1.0], [math.nan]), Curve("exact", [1.0], [-2.0])],
+                         [Shade("band", [1.0, 2.0], [-200.0, -400.0], [-1.0, -2.0])])
+    assert drawn == ["band", "exact", "zero errors", "zero errors: 0 errors (upper end)"]
+    # the axis spans the points with a 5% margin: a band reaching -400 does not stretch it
+    low, high = _data_limits([np.array([-2.0, -1.0]), np.array([-3.0, np.nan])])
+    assert (low, high) == pytest.approx((-3.1, -0.9), rel=1e-12)  # 5% of the span 2 on each side
+    # one colour per quantity: no two quantities share both colour and marker
+    assert len({(s.colour, s.marker, s.line) for s in STYLE.values()}) == len(STYLE)

@@ -27,7 +27,15 @@ import numpy as np
 from bounds import THEOREMS
 from theorybench.stats import clopper_pearson
 from verify import checks
-from verify.plots import Curve, ErrorSeries, Shade, convergence_figure, error_figure, phase_transition_figure
+from verify.plots import (
+    Curve,
+    ErrorSeries,
+    Shade,
+    convergence_figure,
+    drawn_labels,
+    error_figure,
+    phase_transition_figure,
+)
 from verify.render import Figure, Paragraph, Section, Table, VerdictTable, format_log_probability
 from verify.suite import Suite
 from verify.verdicts import FAIL, PASS, CheckResult, exponent_proxy, hinge_fit
@@ -114,6 +122,11 @@ def _summary_table(results: Sequence[CheckResult], caption: str) -> Table:
                  tuple((r.verdict, r.statement, r.explanation) for r in results), caption)
 
 
+# A figure of error against psi (or a sweep key) is drawn only with at least this many distinct
+# abscissae; fewer show no trend, and the group's table has every number.
+MIN_ABSCISSAE = 3
+
+
 def _abscissa(suite: Suite, finals: Sequence[dict]) -> tuple[dict[str, float], str, bool]:
     """The x axis of a group's error figure: setting name -> x, its label, and whether x is psi.
 
@@ -134,7 +147,7 @@ def _abscissa(suite: Suite, finals: Sequence[dict]) -> tuple[dict[str, float], s
     return {row["setting"]: row["psi"] for row in finals}, "ψ (RECONSTRUCTED, docs/theory.md §4)", True
 
 
-def _group_figure(name: str, group: str, suite: Suite, finals: Sequence[dict],
+def _group_figure(name: str, title: str, suite: Suite, finals: Sequence[dict],
                   band: tuple[float, float] | None) -> Figure:
     position, xlabel, on_psi = _abscissa(suite, finals)
     psi = [row["psi"] for row in finals]
@@ -142,7 +155,7 @@ def _group_figure(name: str, group: str, suite: Suite, finals: Sequence[dict],
     level = f"{100 * levels[0]:g}%" if len(levels) == 1 else "each setting's evaluation.confidence"
     series = []
     for column, label in (("network", f"trained network (Monte Carlo, {level} CP)"),
-                          ("linear", f"sign <w_bar, x> (Monte Carlo, {level} CP)")):
+                          ("linear", f"sign <w_bar, x> (Monte Carlo, {level} CP)")):  # STYLE keys
         usable = [row for row in finals if row.get(f"{column}_errors") is not None]
         if not usable:
             continue
@@ -150,35 +163,33 @@ def _group_figure(name: str, group: str, suite: Suite, finals: Sequence[dict],
                                      suite.setting(row["setting"]).config.evaluation.confidence) for row in usable]
         series.append(ErrorSeries(label, [position[row["setting"]] for row in usable],
                                   [_log(row[f"{column}_errors"] / row["test_points"]) for row in usable],
-                                  [_log(lo) for lo, _ in intervals], [_log(hi) for _, hi in intervals]))
+                                  [_log(lo) for lo, _ in intervals], [_log(hi) for _, hi in intervals], column))
     curves = []
-    for column, label, style in (("log_limit_error", "exact err(w_bar) (EXACT)", "s"),
-                                 ("log_bayes_error", "Bayes error (EXACT)", "_"),
-                                 ("log_bound_best", "conditional bound of w_bar (EXACT)", "^")):
+    for column, label, quantity in (("log_limit_error", "exact err(w_bar) (EXACT)", "limit"),
+                                    ("log_bayes_error", "Bayes error (EXACT)", "bayes"),
+                                    ("log_bound_best", "conditional bound of w_bar (EXACT)", "bound")):
         points = [(position[row["setting"]], row[column]) for row in finals
                   if row.get(column) is not None and math.isfinite(row[column])]
         if points:
-            curves.append(Curve(label, [x for x, _ in points], [v for _, v in points], style))
+            curves.append(Curve(label, [x for x, _ in points], [v for _, v in points], quantity))
     for theorem in PRIOR_THEOREMS:
         # a PRIOR bound is drawn only where its own hypotheses hold (constants 1)
         points = [(position[row["setting"]], row[f"concl/{theorem.key}/upper bound"]) for row in finals
                   if row.get(f"applies/{theorem.key}") and _finite(row.get(f"concl/{theorem.key}/upper bound"))]
         if points:
             curves.append(Curve(f"PRIOR {theorem.key} (constants 1)", [x for x, _ in points],
-                                [v for _, v in points], "x"))
+                                [v for _, v in points], f"prior:{theorem.key}"))
     shades = []
     if band is not None and psi and on_psi:
         grid = list(np.geomspace(min(psi), max(psi), 60))
         shades.append(Shade(f"fitted band exp(-c psi), c in [{band[0]:.2g}, {band[1]:.2g}] (RECONSTRUCTED)",
                             grid, [-band[1] * x for x in grid], [-band[0] * x for x in grid]))
-    png = error_figure(series, curves, shades, xlabel=xlabel, title=f"group {group}",
+    png = error_figure(series, curves, shades, xlabel=xlabel, title=title,
                        log_x=on_psi or all(x > 0 for x in position.values()))
     against = "psi" if on_psi else f"{xlabel} (psi is the same for every run)"
-    return Figure(name, png, f"Group {group}: test error against {against}. Monte Carlo errors with {level} Clopper–Pearson "
-                             "intervals (EXACT; ▼ marks the upper end when no error was seen), the exact error of "
-                             "the limit direction and the Bayes error (EXACT, Gaussian noise), the best conditional "
-                             "bound (EXACT), PRIOR bounds with constants 1, and the constant band of Theorem 5.1 "
-                             "fitted on the isotropic Gaussian settings (RECONSTRUCTED).")
+    drawn = drawn_labels(series, curves, shades)
+    zero = " ▼ marks an interval's upper end where no error was seen." if any("0 errors" in d for d in drawn) else ""
+    return Figure(name, png, f"{title}: test error against {against} (log10). Drawn: {'; '.join(drawn)}.{zero}")
 
 
 def _group_table(suite: Suite, finals: Sequence[dict]) -> Table:
@@ -221,8 +232,18 @@ def _regime_section(suite: Suite, rows: Sequence[dict], results: Sequence[CheckR
         inner: list[Any] = []
         if "beyond" in regimes:
             inner.append(Paragraph("BEYOND (docs/theory.md §8): no encoded theorem applies."))
-        inner.append(_group_figure(f"error_vs_psi_{index:02d}", group, suite, selected,
-                                   band if {"weak", "strong"} & set(regimes) else None))
+        families = list(dict.fromkeys(suite.setting(row["setting"]).config.data.covariance.family
+                                      for row in selected))
+        for family in families:
+            # anisotropic groups: one figure per covariance family (the candidate verdicts are about them)
+            part = [row for row in selected
+                    if suite.setting(row["setting"]).config.data.covariance.family == family]
+            if len(set(_abscissa(suite, part)[0].values())) < MIN_ABSCISSAE:
+                continue  # one or two abscissae show no trend: the table below has the numbers
+            split = len(families) > 1
+            inner.append(_group_figure(f"error_vs_psi_{index:02d}" + (f"_{family}" if split else ""),
+                                       f"group {group}" + (f", Σ {family}" if split else ""), suite, part,
+                                       band if {"weak", "strong"} & set(regimes) else None))
         inner.append(_group_table(suite, selected))
         blocks.append(Section(f"Group {group} ({', '.join(regimes)})", tuple(inner)))
     return Section("Error against psi, by regime", tuple(blocks))

@@ -518,6 +518,10 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     figures = report.figures()
     (folder / "figures").mkdir(parents=True, exist_ok=True)
+    names = {f"{figure.name}.png" for figure in figures}
+    for stale in (folder / "figures").glob("*.png"):
+        if stale.name not in names:  # a rerun with --resume must not leave an earlier layout's figures
+            stale.unlink()
     written = []
     for figure in figures:
         path = folder / "figures" / f"{figure.name}.png"
