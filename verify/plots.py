@@ -13,6 +13,8 @@ axes span the drawn points, never a shaded band alone.
   drawn as upper ends with a downward marker), exact curves (limit-direction error, Bayes error,
   PRIOR bounds) and shaded bands (the fitted constant band), against psi or ||mu||;
 - `convergence_figure`: ``1 - cos(W(t), W_hat)`` against ``t`` on log-log axes;
+- `phase_diagram_figure`: errors over a 2-D grid (``||mu||`` against ``d`` or ``n``) as colour
+  maps, with theory curves drawn as contours;
 - `phase_transition_figure`: an exponent proxy against ``||mu||`` on log-log axes with the hinge
   fit, its knee and the signal at which ``r = 1``.
 """
@@ -84,6 +86,10 @@ STYLE: dict[str, Style] = {
     "knee": Style("#17becf", "", ":"),           # the fitted knee
     "r_one": Style("#000000", "", "--"),         # r = 1
     "reference": Style("#000000", "", "-."),     # a reference rate (e.g. 0.06 / log^2 t)
+    "benign": Style("#ffffff", "", "-"),         # psi = 1, the benign / harmful boundary (on a colour map)
+    "case1": Style("#d62728", "", "-."),         # where Case 1 holds on half the draws
+    "case2": Style("#9467bd", "", ":"),          # where Case 2 holds on half the draws
+    "bayes_contour": Style("#ff7f0e", "", "--"), # where err(w_bar) is twice the Bayes error
 }
 FALLBACK = Style("#555555", "o")
 
@@ -284,4 +290,89 @@ def phase_transition_figure(signal: Sequence[float], proxy: Sequence[float], *, 
         axes.set_title(title)
     _legend(figure, axes)
     axes.grid(alpha=0.3, which="both")
+    return to_png(figure)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One colour map of a phase diagram: ``log10`` values on the grid (rows: the y values, columns:
+    the signals), and the cells whose value is only an upper end (no error observed), marked ▼."""
+
+    title: str
+    log10: np.ndarray
+    upper_only: np.ndarray
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A theory curve drawn as the contour ``z = level`` of a field on the mesh ``x`` by ``y``."""
+
+    label: str
+    quantity: str
+    x: Sequence[float]
+    y: Sequence[float]
+    z: np.ndarray
+    level: float
+
+    def drawn(self) -> bool:
+        """Whether the contour exists: the finite field takes values on both sides of `level`."""
+        z = np.asarray(self.z, float)
+        z = z[np.isfinite(z)]
+        return z.size > 0 and z.min() < self.level < z.max()
+
+
+def cell_edges(centres: Sequence[float]) -> np.ndarray:
+    """Cell edges on a log axis: geometric midpoints, and the outer cells mirrored."""
+    logs = np.log(np.asarray(centres, float))
+    mid = (logs[1:] + logs[:-1]) / 2
+    return np.exp(np.concatenate([[2 * logs[0] - mid[0]], mid, [2 * logs[-1] - mid[-1]]]))
+
+
+def phase_diagram_figure(signals: Sequence[float], values: Sequence[float], panels: Sequence[Panel],
+                         boundaries: Sequence[Boundary] = (), marks: dict[tuple[int, int], str] | None = None,
+                         *, ylabel: str = "d", title: str = "") -> bytes:
+    """Colour maps of log10 errors over a grid of ``||mu||`` (x) and `ylabel` (y), log axes.
+
+    Every `Boundary` that exists (`Boundary.drawn`) is drawn on every panel in its `STYLE`, with one
+    legend entry; `marks` (``(row, column) -> text``) annotates cells, e.g. which case applies.
+    """
+    from matplotlib.lines import Line2D
+
+    figure = Figure(figsize=(5.4 * len(panels) + 1.6, 4.6), layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.subplots(1, len(panels), squeeze=False)[0]
+    x_edges, y_edges = cell_edges(signals), cell_edges(values)
+    shown = [b for b in boundaries if b.drawn()]
+    for axes, panel in zip(grid, panels):
+        mesh = axes.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(panel.log10), cmap="viridis", shading="flat")
+        figure.colorbar(mesh, ax=axes, label="log10 error")
+        for i in range(len(values)):
+            for j in range(len(signals)):
+                text = (marks or {}).get((i, j), "") + (" ▼" if panel.upper_only[i, j] else "")
+                if text.strip():
+                    axes.text(signals[j], values[i], text.strip(), ha="center", va="center", fontsize=7,
+                              color="white")
+        for boundary in shown:
+            look = style(boundary.quantity)
+            axes.contour(np.asarray(boundary.x, float), np.asarray(boundary.y, float),
+                         np.asarray(boundary.z, float), levels=[boundary.level], colors=[look.colour],
+                         linestyles=[look.line], linewidths=1.6)
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlim(x_edges[0], x_edges[-1])
+        axes.set_ylim(y_edges[0], y_edges[-1])
+        # ticks at the grid's own values, printed plainly
+        axes.set_xticks(list(signals), [f"{v:g}" for v in signals])
+        axes.set_yticks(list(values), [f"{v:g}" for v in values])
+        axes.minorticks_off()
+        axes.set_xlabel("||μ||")
+        axes.set_ylabel(ylabel)
+        axes.set_title(panel.title, fontsize="medium")
+    if shown:
+        handles = [Line2D([], [], color=style(b.quantity).colour, linestyle=style(b.quantity).line,
+                          path_effects=None) for b in shown]
+        figure.legend(handles, [b.label for b in shown], loc="outside lower center", ncols=min(len(shown), 4),
+                      fontsize="small", facecolor="#777777", labelcolor="white")
+    if title:
+        figure.suptitle(title)
     return to_png(figure)

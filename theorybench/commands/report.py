@@ -211,6 +211,7 @@ def run(args) -> int:
     from verify.analysis import analyse
     from verify.executors import in_flight_limit, open_executor
     from verify.measure import measure
+    from verify.phase_diagram import phase_diagram_section
     from verify.render import Report, as_report, headline, write_report
     from verify.runner import check_writable, plan_units, run_sweep
     from verify.storage import ResultsFile, write_json
@@ -236,7 +237,9 @@ def run(args) -> int:
         fingerprint=fingerprint)
     write_json(folder / "environment.json", environment)
     content = as_report(analyse(suite, outcome.rows), f"theorybench report — suite {suite.name}")
-    report = Report(content.title, (*content.sections, _run_section(suite, environment, outcome.rows),
+    diagram = phase_diagram_section(suite, outcome.rows)
+    report = Report(content.title, (*content.sections, *((diagram,) if diagram else ()),
+                                     _run_section(suite, environment, outcome.rows),
                                      _environment_section(environment)), content.checks,
                     regimes={s.name: s.regime for s in suite.settings}, claim_figures=claim_figures(suite))
     write_report(report, folder)
