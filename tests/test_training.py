@@ -276,8 +276,11 @@ def test_progress_bar_only_for_long_runs(capsys, monkeypatch):
     train(X, y, a, W0, GAMMA, config(max_steps=20), progress=True)
     assert capsys.readouterr().err == ""  # finished before the display delay
     monkeypatch.setattr(training_module, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr("theorybench.progress.LOG_INTERVAL_S", 0.0)  # captured stderr is a log: records
     train(X, y, a, W0, GAMMA, config(max_steps=20), progress=True)
-    assert "gradient descent" in capsys.readouterr().err
+    records = capsys.readouterr().err.splitlines()
+    assert records and all(line.startswith("gradient descent: ") and " steps/s, ETA " in line for line in records)
+    assert records[-1].startswith("gradient descent: 20/20 steps (100%)")
 
 
 @pytest.mark.parametrize("change, message", [

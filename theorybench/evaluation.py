@@ -19,12 +19,11 @@ d-dimensional points in chunks of bounded memory.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
+from theorybench.progress import progress as progress_meter
 
 from theorybench.config import DataConfig
 from theorybench.covariance import covariance_sqrt_apply
@@ -80,8 +79,8 @@ def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator
     is bounded for any ``points`` and d. Returns the count with its Clopper–Pearson interval.
     """
     errors = 0
-    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
-              delay=PROGRESS_DELAY_S) as bar:
+    with progress_meter(points, enabled=progress, desc="test error", unit="point",
+                        delay=PROGRESS_DELAY_S) as bar:
         for rows in _chunks(points, data.d):
             X, y = sample_test_set(data, rng, rows)
             errors += count_errors(y * scores(X))
@@ -96,8 +95,8 @@ def _gaussian_network_error(W: np.ndarray, a: np.ndarray, gamma: float, data: Da
     # (W Sigma^{1/2})^T = Q R gives R^T R = W Sigma W^T exactly in law, even when it is singular.
     R = np.linalg.qr(covariance_sqrt_apply(data, W).T, mode="r")
     errors = 0
-    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
-              delay=PROGRESS_DELAY_S) as bar:
+    with progress_meter(points, enabled=progress, desc="test error", unit="point",
+                        delay=PROGRESS_DELAY_S) as bar:
         for rows in _chunks(points, W.shape[0]):
             y = sample_labels(data.class_balance, rng, rows)
             H = np.outer(y, mean_preactivation) + rng.standard_normal((rows, R.shape[0])) @ R

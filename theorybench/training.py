@@ -28,7 +28,6 @@ Stop reasons (docs/theory.md §2.6), checked after every step in this order:
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -422,7 +421,6 @@ def _train_error(margins: np.ndarray) -> float:
 
 
 def _progress_bar(total: int):
-    from tqdm import tqdm  # imported lazily: only interactive runs need it
+    from theorybench.progress import progress
 
-    return tqdm(total=total, unit="step", file=sys.stderr, delay=PROGRESS_DELAY_SECONDS,
-                desc="gradient descent", leave=False)
+    return progress(total, unit="step", desc="gradient descent", delay=PROGRESS_DELAY_SECONDS, leave=False)
