@@ -74,12 +74,16 @@ class SimulationResult:
     test_error : BinomialEstimate or None
         Monte Carlo test error with its Clopper–Pearson interval; None when the final weights are
         not finite (a diverged run has no classifier to test).
+    theory : dict or None
+        What the theory says about this draw, added by the ``simulate`` command
+        (`theorybench.commands.draw_theory`); written under ``"theory"`` when present.
     """
 
     config: Config
     training_set: TrainingSet
     run: TrainingRun
     test_error: BinomialEstimate | None
+    theory: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The deterministic, JSON-ready content: scalars only, no big arrays, no wall times."""
@@ -118,6 +122,7 @@ class SimulationResult:
                 "checkpoints": checkpoints,
             },
             "test_error": test,
+            **({"theory": self.theory} if self.theory is not None else {}),
         }
 
     def to_json(self) -> str:

@@ -319,7 +319,9 @@ def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
             prefix = f"hyp/{theorem.key}/{key}"
             states = [result.holds for result in group]
             out[f"{prefix}/holds"] = None if None in states else all(states)
-            out[f"{prefix}/margin"] = _number(min(result.margin for result in group))
+            # a flag (a yes/no hypothesis) has no margin: its placeholder +-0.5 is not a measurement
+            margins = [result.margin for result in group if not result.is_flag]
+            out[f"{prefix}/margin"] = _number(min(margins)) if margins else None
         applies, reason = requirement_verdict(results, theorem.requirements)
         out[f"applies/{theorem.key}"] = bool(applies)
         out[f"applies/{theorem.key}/reason"] = reason

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from verify.claims import VERDICT_ORDER, Card, Dashboard, build_dashboard, first_sentence, result_label
+from theorybench.stats import format_log_probability  # noqa: F401  (re-exported: the report's formatter)
 from verify.plots import to_png
 from verify.storage import atomic_write_text
 
@@ -55,24 +56,6 @@ def format_value(value: Any) -> str:
             return "∞" if value > 0 else "−∞"
         return f"{value:.4g}"
     return str(value)
-
-
-def format_log_probability(log_p: float, digits: int = 3) -> str:
-    """``p = exp(log_p)`` in scientific notation computed from the logarithm, so that probabilities
-    below float64's smallest number print correctly (``exp(-5000)`` is ``2.9e-2172``).
-
-    ``log_p = -inf`` (an exact zero, e.g. no error observed) prints as ``"0 (none observed)"``.
-    """
-    if math.isnan(log_p):
-        return "NaN"
-    if log_p == -math.inf:
-        return "0 (none observed)"
-    log10 = log_p / math.log(10)
-    exponent = math.floor(log10)
-    mantissa = 10 ** (log10 - exponent)
-    if round(mantissa, digits - 1) >= 10:  # 9.996e-5 rounds to 10.0e-5: carry into the exponent
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:.{digits - 1}f}e{exponent:+d}"
 
 
 @dataclass(frozen=True)
