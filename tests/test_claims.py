@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from verify.claims import CLAIMS, aggregate, build_dashboard, first_sentence, kind_of, setting_name
+from verify.claims import CLAIMS, aggregate, build_dashboard, first_sentence, key_number, kind_of, setting_name
 from verify.verdicts import CheckResult, VERDICTS
 
 
@@ -111,6 +111,8 @@ def test_a_joint_band_is_seen_through_each_regimes_own_intervals():
     cards = {c.claim.key: c for c in build_dashboard([band("INCONCLUSIVE", entries)], REGIMES).cards}
     assert cards["5.1-weak"].verdict == "PASS" and cards["5.1-strong"].verdict == "INCONCLUSIVE"
     assert cards["5.1-weak"].evidence == "One band over the 2 weak runs fits (ratio 2.2, B = 10)."
+    assert cards["5.1-strong"].evidence == ("One band over the 2 strong runs cannot be decided (an interval "
+                                            "without an upper end: no error seen).")
     # a joint FAIL (no universal constant) stays a FAIL on both cards, even where a regime alone fits
     failing = {c.claim.key: c for c in build_dashboard([band("FAIL", entries)], REGIMES).cards}
     assert failing["5.1-weak"].verdict == failing["5.1-strong"].verdict == "FAIL"
@@ -121,3 +123,13 @@ def test_a_joint_band_is_seen_through_each_regimes_own_intervals():
     single = {c.claim.key: c for c in build_dashboard([band("INCONCLUSIVE", entries[:3])], REGIMES).cards}
     assert single["5.1-strong"].verdict == "INCONCLUSIVE" and single["5.1-weak"].verdict == "PASS"
     assert single["5.1-strong"].evidence == "Only one strong run: one point fits any band."
+
+
+def test_key_numbers_name_the_fitted_constant():
+    keep = lambda name: True  # noqa: E731
+    assert key_number(row("k", numbers={"knee_r": 0.8133, "slope_weak": 3.6}), keep) == "knee at r = 0.813"
+    assert key_number(row("k", numbers={"c": 1.109}), keep) == "largest fitting c = 1.11"
+    assert key_number(row("k", numbers={"critical_constant": 0.34}), keep) == "critical constant = 0.34"
+    assert key_number(row("k", numbers={"fitted_exponent_median": 1.2526}), keep) == \
+        "1 − cos(W(t), Ŵ) ≈ a (log t)^−b with median b = 1.25 (2 expected)"
+    assert key_number(row("k", numbers={}), keep) == ""

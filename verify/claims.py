@@ -187,10 +187,9 @@ def key_number(result: Any, keep: Callable[[str], bool]) -> str:
         if isinstance(numbers.get(name), (int, float)):
             return f"{words} = {numbers[name]:.3g}"
     if isinstance(numbers.get("knee_r"), (int, float)):
-        return (f"knee at r = {numbers['knee_r']:.3g}; slopes {numbers.get('slope_weak', math.nan):.2f} "
-                f"(weak, expected 4) and {numbers.get('slope_strong', math.nan):.2f} (strong, expected 2)")
-    if isinstance(numbers.get("largest_final_gap"), (int, float)):
-        return f"largest final 1 − cos(W(T), Ŵ) = {numbers['largest_final_gap']:.3g}"
+        return f"knee at r = {numbers['knee_r']:.3g}"
+    if isinstance(numbers.get("fitted_exponent_median"), (int, float)):
+        return f"1 − cos(W(t), Ŵ) ≈ a (log t)^−b with median b = {numbers['fitted_exponent_median']:.2f} (2 expected)"
     return ""
 
 
@@ -219,14 +218,19 @@ def regime_verdict(result: Any, entries: Sequence[dict], regime: str) -> tuple[s
     least: one point fits any band). Statements without per-setting intervals keep their verdict.
     """
     ratio = result.numbers.get("ratio_allowed")
-    if result.verdict != INCONCLUSIVE or not entries or not isinstance(ratio, (int, float)):
+    if result.verdict not in (PASS, INCONCLUSIVE) or not entries or not isinstance(ratio, (int, float)):
         return result.verdict, first_sentence(result.explanation)
     if len(entries) < 2:
+        if result.verdict == PASS:
+            return PASS, first_sentence(result.explanation)
         return INCONCLUSIVE, f"Only one {regime} run: one point fits any band."
     fit = band_fit([e["c_lo"] for e in entries], [e["c_hi"] for e in entries], ratio)
-    words = {PASS: "fits", INCONCLUSIVE: "cannot be decided", FAIL: "does not fit"}[fit.verdict]
-    return fit.verdict, (f"One band over the {len(entries)} {regime} runs {words} "
-                         f"(ratio {fit.ratio_needed:.3g}, B = {ratio:g}).")
+    # a band over all settings is one over any part: a joint PASS is a PASS here (and fit says so)
+    verdict = PASS if result.verdict == PASS else fit.verdict
+    words = {PASS: "fits", INCONCLUSIVE: "cannot be decided", FAIL: "does not fit"}[verdict]
+    why = (f"ratio {fit.ratio_needed:.3g}, B = {ratio:g}" if math.isfinite(fit.ratio_needed)
+           else "an interval without an upper end: no error seen")
+    return verdict, f"One band over the {len(entries)} {regime} runs {words} ({why})."
 
 
 def _card(claim: Claim, results: Sequence[Any], regimes: Mapping[str, str], figure: str) -> Card:
