@@ -348,3 +348,14 @@ def test_default_suite_passes_every_exact_check(tmp_path):
     for result in results:
         if result.key.startswith("reconstructed.band") and result.verdict in (PASS, FAIL):
             assert "band" in result.numbers or "failed_hypotheses" in result.numbers
+
+
+def test_hypothesis_tables_state_the_applies_rule(monkeypatch):
+    from types import SimpleNamespace
+
+    from verify import analysis
+
+    fake = SimpleNamespace(key="T", requirements=(("h0",), ("case1", "case2"), ("init",)))
+    monkeypatch.setattr(analysis, "THEOREMS", (fake,))
+    assert analysis._applies_rule("T") == "applies = h0 and (case1 or case2) and init (every row of a hypothesis holds)."
+    assert analysis._applies_rule("no such theorem") == ""

@@ -316,6 +316,16 @@ def _phase_transition_section(suite: Suite, rows: Sequence[dict], results: Seque
     return Section("Phase transition", tuple(blocks))
 
 
+def _applies_rule(key: str) -> str:
+    """The rule of a theorem's 'applies' column, from its requirement groups in bounds:
+    e.g. 'applies = h0 and (case1 or case2) and init and (case1 or step)'."""
+    theorem = next((t for t in THEOREMS if t.key == key), None)
+    if theorem is None or not theorem.requirements:
+        return ""
+    groups = [group[0] if len(group) == 1 else "(" + " or ".join(group) + ")" for group in theorem.requirements]
+    return f"applies = {' and '.join(groups)} (every row of a hypothesis holds)."
+
+
 def _hypothesis_section(rows: Sequence[dict]) -> Section:
     finals = checks.final_rows(rows)
     theorems = list(dict.fromkeys(key[len("applies/"):] for row in finals for key in row
@@ -333,7 +343,8 @@ def _hypothesis_section(rows: Sequence[dict]) -> Section:
                 mark = "?" if holds is None else ("✓" if holds else "✗")
                 cells.append(mark if margin is None else f"{mark} {margin:.3g}")
             table.append(tuple(cells))
-        tables.append(Section(f"Theorem {theorem}", (Table(("setting", "rep", "applies", *columns), tuple(table)),)))
+        tables.append(Section(f"Theorem {theorem}", (Table(("setting", "rep", "applies", *columns), tuple(table),
+                                                           _applies_rule(theorem)),)))
     return Section("Hypotheses", (
         Paragraph("Each hypothesis of each encoded theorem (bounds.THEOREMS) on each run: ✓ holds, ✗ fails, ? cannot "
                   "be evaluated, with its margin (positive when it holds; for ratio conditions the natural log of "
