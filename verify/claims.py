@@ -245,14 +245,16 @@ def _card(claim: Claim, results: Sequence[Any], regimes: Mapping[str, str], figu
     runs = len(per_setting) if per_setting else (max(counted) if counted else None)
     if claim.regime and not settings and any(r.settings for r in results):
         results = ()  # settings, none of this regime: the shared band says nothing about this card
-    def label(result: Any, text: str) -> str:
-        # several statements on one card: say which one a number or a sentence is about
-        return f"{result_label(result)}: {text}" if len(results) > 1 and text else text
+    def labelled(pairs: list[tuple[Any, str]], several: bool) -> list[str]:
+        # several statements in play: name which one each number or sentence is about
+        return [f"{result_label(r)}: {text}" if several else text for r, text in pairs]
 
-    numbers = [label(r, key_number(r, keep)) for r in results if key_number(r, keep)]
+    numbers = [(r, key_number(r, keep)) for r in results if key_number(r, keep)]
+    numbers = labelled(numbers, len(numbers) > 1)
     here = [regime_verdict(r, _per_setting(r, keep), claim.regime) if claim.regime and regimes
             else (r.verdict, first_sentence(r.explanation)) for r in results]
-    evidence = " ".join(label(r, sentence) for r, (verdict, sentence) in zip(results, here) if verdict != "PASS") \
+    evidence = " ".join(labelled([(r, sentence) for r, (verdict, sentence) in zip(results, here)
+                                  if verdict != "PASS"], len(results) > 1)) \
         or (here[0][1] if results else "No setting of this kind in the suite.")
     return Card(claim, tuple(results), settings, runs, "; ".join(dict.fromkeys(numbers)), evidence, figure,
                 tuple(verdict for verdict, _ in here))
