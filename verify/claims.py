@@ -33,8 +33,8 @@ from typing import Any
 from verify.verdicts import FAIL, INCONCLUSIVE, PASS, band_fit
 
 VERDICT_ORDER = ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE")
-KINDS = ("claim", "open", "self", "beyond")
-OPEN_PATTERNS = ("reconstructed.candidate*", "*candidate*")
+# Candidate exponents (psi, psi_alt, Cao-Gu-Belkin, and any later one) answer an open question.
+OPEN_PATTERNS = ("*candidate*",)
 SELF_PROVENANCES = ("EXACT", "DERIVED")
 
 
