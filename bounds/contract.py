@@ -112,7 +112,7 @@ class HypothesisResult:
     provenance : str
         One of `bounds.symbolic.PROVENANCES`.
     section : str
-        THEORY.md section.
+        docs/theory.md section.
     depends_on_sample : bool
         Whether the statement is about the drawn sample.
     evaluated_on : str
@@ -344,7 +344,7 @@ class Theorem:
 
     Subclasses set ``key``, ``title``, ``section``, ``provenance``, ``requirements`` and
     ``default_constants`` and implement `hypotheses` and `conclusions`. Constants are keyword
-    arguments of the constructor (default 1, THEORY §0), validated to be finite and positive.
+    arguments of the constructor (default 1, docs/theory.md §0), validated to be finite and positive.
     """
 
     key = "theorem"

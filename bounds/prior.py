@@ -1,4 +1,4 @@
-"""PRIOR bounds of THEORY.md §6, kept for comparison in the report (constants unspecified, default 1).
+"""PRIOR bounds of docs/theory.md §6, kept for comparison in the report (constants unspecified, default 1).
 
 ``p`` is the label-flip rate (``data.label_flip``), ``delta`` the failure probability (default
 0.05, `bounds.rates.DEFAULT_DELTA`). None of these is about the paper's network; they are the
@@ -78,7 +78,7 @@ class _PriorBound(Theorem):
 
 
 class ChatterjiLong(_PriorBound):
-    """Chatterji & Long 2021 (PRIOR, THEORY §6). Constant ``c_CL``."""
+    """Chatterji & Long 2021 (PRIOR, docs/theory.md §6). Constant ``c_CL``."""
 
     key = "CL21"
     title = "Chatterji-Long 2021 (linear max-margin)"
@@ -96,7 +96,7 @@ class ChatterjiLong(_PriorBound):
 
 
 class CaoGuBelkin(_PriorBound):
-    """Cao, Gu & Belkin 2021 (PRIOR, recalled, not read; THEORY §6). Constant ``C_CGB``."""
+    """Cao, Gu & Belkin 2021 (PRIOR, recalled, not read; docs/theory.md §6). Constant ``C_CGB``."""
 
     key = "CGB21"
     title = "Cao-Gu-Belkin 2021 (max-margin, sub-Gaussian mixtures)"
@@ -112,7 +112,7 @@ class CaoGuBelkin(_PriorBound):
 
 
 class FreiEtAl(_PriorBound):
-    """Frei, Chatterji & Bartlett 2022; Frei, Vardi, Bartlett & Srebro 2023 (PRIOR, THEORY §6).
+    """Frei, Chatterji & Bartlett 2022; Frei, Vardi, Bartlett & Srebro 2023 (PRIOR, docs/theory.md §6).
     Constant ``C_F``."""
 
     key = "F22/23"

@@ -1,4 +1,4 @@
-"""Rate quantities of THEORY.md §4 and §6: psi, the regime indicator r, the candidate exponents.
+"""Rate quantities of docs/theory.md §4 and §6: psi, the regime indicator r, the candidate exponents.
 
 All numbers here are generated from the sympy expressions of `bounds.symbolic` (one source for the
 formula, its value and its LaTeX). Provenance: psi, psi_alt and r are RECONSTRUCTED (§4); the
@@ -33,7 +33,7 @@ CANDIDATE_EXPONENTS: dict[str, tuple[str, str]] = {
     "psi_alt": ("psi_alt", "regime_indicator_alt"),
     "cao_gu_belkin": ("psi_cao_gu_belkin", "regime_indicator"),
 }
-# Default failure probability of the PRIOR high-probability statements (THEORY §6): not a universal
+# Default failure probability of the PRIOR high-probability statements (docs/theory.md §6): not a universal
 # constant but a parameter of those statements; 0.05 is the conventional level.
 DEFAULT_DELTA = 0.05
 
@@ -66,7 +66,7 @@ def parameter_values(config: Config, *, delta: float = DEFAULT_DELTA) -> dict[st
 def candidate_exponent(name: str, values: Mapping[str, float]) -> float:
     """The candidate exponent ``name`` (one of `CANDIDATE_EXPONENTS`) at the parameter values.
 
-    RECONSTRUCTED (psi, psi_alt; THEORY §4) or PRIOR (cao_gu_belkin; §6).
+    RECONSTRUCTED (psi, psi_alt; docs/theory.md §4) or PRIOR (cao_gu_belkin; §6).
     """
     if name not in CANDIDATE_EXPONENTS:
         raise UserInputError(
@@ -76,7 +76,7 @@ def candidate_exponent(name: str, values: Mapping[str, float]) -> float:
 
 
 def psi(values: Mapping[str, float]) -> float:
-    """psi of THEORY §4 (RECONSTRUCTED)."""
+    """psi of docs/theory.md §4 (RECONSTRUCTED)."""
     return candidate_exponent("psi", values)
 
 
@@ -96,7 +96,7 @@ def regime(r: float) -> str:
 
 
 def absolute_moment(noise: NoiseConfig, order: float) -> float:
-    """E|xi|^order for the standardised noise law (EXACT, THEORY §1); ``inf`` when it is infinite.
+    """E|xi|^order for the standardised noise law (EXACT, docs/theory.md §1); ``inf`` when it is infinite.
 
     Gaussian :math:`2^{q/2}\\Gamma(\\frac{q+1}{2})/\\sqrt\\pi`; Rademacher 1; Uniform[-sqrt3, sqrt3]
     :math:`3^{q/2}/(q+1)`; Student-t with nu > q, scaled by :math:`\\sqrt{(\\nu-2)/\\nu}`:

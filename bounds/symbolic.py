@@ -1,4 +1,4 @@
-"""Every encoded condition and bound as a sympy expression in named symbols (THEORY.md §3–§6).
+"""Every encoded condition and bound as a sympy expression in named symbols (docs/theory.md §3–§6).
 
 One `Statement` per encoded formula: a *quantity* (psi, the regime indicator, a log error bound) or a
 *condition* ``lhs REL rhs``. The numeric functions are generated from the expressions with
@@ -112,7 +112,7 @@ class Statement:
     description : str
         One line, in words.
     provenance : str
-        One of `PROVENANCES` (THEORY.md §0).
+        One of `PROVENANCES` (docs/theory.md §0).
     section : str
         The THEORY.md section, e.g. ``"§4"``.
     expr : sympy.Expr or None
@@ -244,14 +244,14 @@ def _quantity(name, description, provenance, section, expr):
 
 
 # ---------------------------------------------------------------------------------------------
-# Rates (THEORY.md §4, §6)
+# Rates (docs/theory.md §4, §6)
 
 PSI = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2)
 PSI_ALT = n * mu_norm**4 / (n * mu_norm**2 * sigma_op + sigma_op * tr_sigma)
 PSI_CAO_GU_BELKIN = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2 + n * sigma_op**2)
 REGIME = n * mu_sigma_mu / tr_sigma2
 REGIME_ALT = n * mu_norm**2 / tr_sigma
-# ``x~_i`` of THEORY §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
+# ``x~_i`` of docs/theory.md §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
 LIFT_FACTOR = sp.Max(m_pos + (m - m_pos) * gamma**2, (m - m_pos) + m_pos * gamma**2) / m
 
 # Typical values of sample quantities (RECONSTRUCTED, docs/theory.md §3 "typical values"), each with
@@ -260,7 +260,7 @@ LIFT_FACTOR = sp.Max(m_pos + (m - m_pos) * gamma**2, (m - m_pos) + m_pos * gamma
 # (the noise inner products have variance Tr Sigma^2, the cross terms <mu, z_i> variance mu'Sigma mu);
 # the same expression bounds the deviation of ||x_i||^2 from ||mu||^2 + Tr Sigma over the n points.
 TYPICAL_MAX_CROSS = 2 * sp.sqrt(tr_sigma2 * sp.log(n)) + 2 * sp.sqrt(2 * mu_sigma_mu * sp.log(n))
-# lambda_max(Q) for balanced neurons, Q = ((1+gamma)^2/4) YKY + ((1-gamma)^2/4) K (THEORY §2.2): the
+# lambda_max(Q) for balanced neurons, Q = ((1+gamma)^2/4) YKY + ((1-gamma)^2/4) K (docs/theory.md §2.2): the
 # signal block of YKY is ||mu||^2 11^T (eigenvalue n||mu||^2), the noise Gram Z Z^T has top
 # eigenvalue ~ (sqrt(Tr Sigma) + sqrt(n ||Sigma||))^2 (sqrt(d) + sqrt(n) squared for Sigma = I), and
 # the noise enters Q with at most the lifted factor.

@@ -1,4 +1,4 @@
-"""Theorem 4.8 — directional convergence of gradient descent (THEORY.md §3).
+"""Theorem 4.8 — directional convergence of gradient descent (docs/theory.md §3).
 
 Conclusion (PAPER): after the first step every neuron is correctly activated,
 :math:`a_j y_i \\langle x_i, w_j(1)\\rangle > 0`; the pattern persists, the network is a linear
@@ -9,7 +9,7 @@ linear for balanced neurons (§2.3).
 Hypotheses, each a `bounds.contract.HypothesisResult`:
 
 - **H0** (PAPER): :math:`0<\\gamma<1`; :math:`a_j = \\pm 1/\\sqrt m` fixed with :math:`m_+ = m_-`
-  (THEORY §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
+  (docs/theory.md §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
   plain gradient descent on the exponential loss.
 - **Case 1** (EXACT on the sample): :math:`\\min_{i,k} y_i y_k\\langle x_i, x_k\\rangle \\ge 0`. Typical
   case (RECONSTRUCTED, docs/theory.md §3, corrected 2026-11-29): :math:`\\|\\mu\\|^2 \\ge C_1 X` with
@@ -72,7 +72,7 @@ SECOND_LAYER_TOLERANCE = 1e-12
 
 @dataclass(frozen=True)
 class StepOne:
-    """EXACT quantities of the first gradient step on a sample (THEORY §2.5, §3).
+    """EXACT quantities of the first gradient step on a sample (docs/theory.md §2.5, §3).
 
     Attributes
     ----------
@@ -106,10 +106,10 @@ class StepOne:
 
 
 def step_one(sample: Sample) -> StepOne:
-    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, THEORY §2.5).
+    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, docs/theory.md §2.5).
 
     :math:`D_{ij} = \\ell_i y_i a_j \\phi'(H_{ij}(0))`. Losses are handled relative to their maximum
-    (THEORY §2.6): ``exp(log l - max log l)`` never overflows.
+    (docs/theory.md §2.6): ``exp(log l - max log l)`` never overflows.
     """
     X, y, W0, a, gamma, eta = sample.X, sample.y, sample.W0, sample.a, sample.gamma, sample.eta
     n = X.shape[0]
@@ -218,7 +218,7 @@ def _sample_statistics(sample: Sample) -> dict[str, float]:
 
 
 class Theorem48(Theorem):
-    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), THEORY §3.
+    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), docs/theory.md §3.
 
     Constants: ``C_1`` (typical Case 1), ``C_2`` (Case 2), ``C_init`` (typical small init).
     """

@@ -1,4 +1,4 @@
-"""Theorem 5.1 — test error of the limit direction for Gaussian mixtures (THEORY.md §4).
+"""Theorem 5.1 — test error of the limit direction for Gaussian mixtures (docs/theory.md §4).
 
 PAPER: a closed-form bound on the test error of the limit direction with a phase transition between
 a weak- and a strong-signal regime, and matching upper and lower bounds for Gaussian mixtures.
@@ -43,7 +43,7 @@ SECTION = "§4"
 
 # The constants of Theorem 4.8's data condition (Case 1, Case 2), which the error theorems require:
 # each of them carries these too, so that `--constant C_2=0.5` changes Theorem 4.8 and every theorem
-# that relies on it alike (default 1, THEORY §0).
+# that relies on it alike (default 1, docs/theory.md §0).
 DATA_CONDITION_CONSTANTS = {"C_1": 1.0, "C_2": 1.0, "C_r": 1.0}
 
 
@@ -186,7 +186,7 @@ def data_condition(theorem: Theorem) -> Theorem48:
 
 
 class Theorem51(Theorem):
-    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), THEORY §4. Constants ``C_u, c_u, c_l, C_l``,
+    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), docs/theory.md §4. Constants ``C_u, c_u, c_l, C_l``,
     and ``C_1, C_2`` of the data condition of Theorem 4.8 it requires."""
 
     key = "5.1"
@@ -195,7 +195,7 @@ class Theorem51(Theorem):
     provenance = "RECONSTRUCTED"
     requirements = (("gaussian",), ("balanced",), ("no_label_noise",), ("psi_domain",), ("limit",),
                     ("certificate",))
-    # c_u = 1/2 (THEORY §4, corrected 2026-11-29): with c_u > 1/2 the upper bound falls below the
+    # c_u = 1/2 (docs/theory.md §4, corrected 2026-11-29): with c_u > 1/2 the upper bound falls below the
     # Bayes error Phi(-||mu||) ~ e^{-||mu||^2/2} in the strong isotropic regime.
     default_constants = {"C_u": 1.0, "c_u": 0.5, "c_l": 1.0, "C_l": 1.0, **DATA_CONDITION_CONSTANTS}
 
@@ -229,7 +229,7 @@ class Theorem51(Theorem):
 
 def exact_error_on_sample(config: Config, sample: Sample, *, psi: float,
                           log_prefactor: float = 0.0) -> list[Conclusion]:
-    """The EXACT Gaussian test error of the limit direction of this draw (THEORY §2.2–2.4) and the
+    """The EXACT Gaussian test error of the limit direction of this draw (docs/theory.md §2.2–2.4) and the
     implied constant :math:`\\hat c = (\\log C_u - \\log\\mathrm{err})/\\psi` of the rate statement
     :math:`\\mathrm{err} \\le C_u e^{-c\\psi}` (§7; ``log_prefactor`` is :math:`\\log C_u`, 0 by default).
 

@@ -1,6 +1,6 @@
-"""Theorems 6.2 and 6.3 and Assumption 6.1 — beyond Gaussian noise (THEORY.md §5).
+"""Theorems 6.2 and 6.3 and Assumption 6.1 — beyond Gaussian noise (docs/theory.md §5).
 
-The split of statements between Theorems 5.1 and 6.2 is uncertain (THEORY §5), so each regime's
+The split of statements between Theorems 5.1 and 6.2 is uncertain (docs/theory.md §5), so each regime's
 statement is its own object with its own hypotheses, and its docstring says to which theorem number
 it is attributed and how surely.
 
@@ -36,11 +36,11 @@ SECTION = "§5"
 
 
 def assumption_6_1(config: Config, C_61: float = 1.0) -> HypothesisResult:
-    """Assumption 6.1 (PAPER, via review; THEORY §5): evaluated for Sigma = I, else undecidable."""
+    """Assumption 6.1 (PAPER, via review; docs/theory.md §5): evaluated for Sigma = I, else undecidable."""
     if config.data.covariance.family != "isotropic":
         return undecidable(
             "assumption_6_1", "Assumption 6.1",
-            "its general-Sigma form is not recoverable (THEORY §5); only Sigma = I is encoded",
+            "its general-Sigma form is not recoverable (docs/theory.md §5); only Sigma = I is encoded",
             provenance="PAPER", section=SECTION)
     values = {**parameter_values(config), "C_61": C_61}
     return from_statement("assumption_6_1", "Assumption 6.1 (Sigma = I)", "assumption_6_1", values,
@@ -55,7 +55,7 @@ def _bound(name: str, symbol: str, words: str, values: dict, section: str) -> Co
 
 
 class Assumption61(Theorem):
-    """Assumption 6.1 on its own (PAPER via review, THEORY §5), so that it can be checked alone."""
+    """Assumption 6.1 on its own (PAPER via review, docs/theory.md §5), so that it can be checked alone."""
 
     key = "A6.1"
     title = "Assumption 6.1"
@@ -76,7 +76,7 @@ class Assumption61(Theorem):
 
 class Theorem62(Theorem):
     """Sub-Gaussian upper bound, attributed to Theorem 6.2 (likely: public summaries place the
-    sub-Gaussian extension there). RECONSTRUCTED, THEORY §5; constants ``C_sg, c_sg, C_61`` (and
+    sub-Gaussian extension there). RECONSTRUCTED, docs/theory.md §5; constants ``C_sg, c_sg, C_61`` (and
     ``C_1, C_2`` of Theorem 4.8's data condition)."""
 
     key = "6.2"
@@ -110,8 +110,8 @@ class Theorem62(Theorem):
 
 class StrongRegimeBayesOrder(Theorem):
     """Bayes-order error in the strong isotropic Gaussian regime. Attributed to Theorem 6.2 by a
-    public summary and read as part of Theorem 5.1's strong regime by THEORY §4: which number is
-    uncertain. RECONSTRUCTED, THEORY §4–§5; constants ``C_B, c_B`` (and ``C_1, C_2`` of Theorem 4.8's
+    public summary and read as part of Theorem 5.1's strong regime by docs/theory.md §4: which number is
+    uncertain. RECONSTRUCTED, docs/theory.md §4–§5; constants ``C_B, c_B`` (and ``C_1, C_2`` of Theorem 4.8's
     data condition)."""
 
     key = "6.2-strong"
@@ -153,7 +153,7 @@ class StrongRegimeBayesOrder(Theorem):
 
 
 class Theorem63(Theorem):
-    """Polynomial-tail bound, attributed to Theorem 6.3 (fairly sure: THEORY §5). RECONSTRUCTED;
+    """Polynomial-tail bound, attributed to Theorem 6.3 (fairly sure: docs/theory.md §5). RECONSTRUCTED;
     constants ``C_K, C_61`` (and ``C_1, C_2`` of Theorem 4.8's data condition); ``moment_order`` q
     in (2, 4] (default: `default_moment_order`)."""
 

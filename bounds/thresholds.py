@@ -6,10 +6,10 @@
   (:math:`\\operatorname{Tr}\\Sigma = \\operatorname{Tr}\\Sigma^2 = d`, :math:`\\|\\Sigma\\| = 1`,
   :math:`\\mu^\\top\\Sigma\\mu = \\|\\mu\\|^2`);
 - `phase_boundary_signal`: the :math:`\\|\\mu\\|` at which the regime indicator of an exponent equals 1
-  (THEORY §4; :math:`\\sqrt{d/n}` for :math:`\\Sigma = I`);
+  (docs/theory.md §4; :math:`\\sqrt{d/n}` for :math:`\\Sigma = I`);
 - `benign_boundary_signal`: the :math:`\\|\\mu\\|` at which a candidate exponent equals a level
   (default 1): below it the predicted error is of constant order (harmful), above it decays (benign
-  as :math:`\\psi\\to\\infty`, THEORY §4).
+  as :math:`\\psi\\to\\infty`, docs/theory.md §4).
 
 The direction of the mean is held fixed: :math:`\\mu^\\top\\Sigma\\mu = \\kappa\\|\\mu\\|^2` with
 :math:`\\kappa = \\mu^\\top\\Sigma\\mu/\\|\\mu\\|^2` taken from the given values. Every threshold is a
@@ -189,7 +189,7 @@ def _signal_roots(quantity: str, target: sp.Expr) -> tuple[sp.Expr, ...]:
 
 
 def phase_boundary_signal(values: Mapping[str, float], exponent: str = "psi") -> Threshold:
-    """||mu|| at which the regime indicator of ``exponent`` equals 1 (RECONSTRUCTED, THEORY §4).
+    """||mu|| at which the regime indicator of ``exponent`` equals 1 (RECONSTRUCTED, docs/theory.md §4).
 
     For psi (and Cao–Gu–Belkin): :math:`\\|\\mu\\| = \\sqrt{\\operatorname{Tr}\\Sigma^2/(n\\kappa)}`;
     for psi_alt: :math:`\\sqrt{\\operatorname{Tr}\\Sigma/n}`. Both are :math:`\\sqrt{d/n}` for Sigma = I.
@@ -204,7 +204,7 @@ def phase_boundary_signal(values: Mapping[str, float], exponent: str = "psi") ->
 
 def benign_boundary_signal(values: Mapping[str, float], exponent: str = "psi",
                            level: float = 1.0) -> Threshold:
-    """||mu|| at which the candidate exponent equals ``level`` (RECONSTRUCTED, THEORY §4).
+    """||mu|| at which the candidate exponent equals ``level`` (RECONSTRUCTED, docs/theory.md §4).
 
     Every candidate is increasing in ||mu|| (direction fixed), so the predicted error bound
     :math:`e^{-c\\,\\psi}` decays (benign side) above the returned value and is of order 1 (harmful

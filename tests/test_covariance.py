@@ -1,4 +1,4 @@
-"""Covariance families (theorybench.covariance, THEORY.md §1): square roots, products, summaries."""
+"""Covariance families (theorybench.covariance, docs/theory.md §1): square roots, products, summaries."""
 
 import math
 
@@ -29,7 +29,7 @@ def _user_matrix(d=D, rank=None):
 
 
 def _reference_sigma(data):
-    """Sigma built from the family definitions of THEORY.md §1, independently of the module."""
+    """Sigma built from the family definitions of docs/theory.md §1, independently of the module."""
     d = data.d
     cov = data.covariance
     if cov.family == "isotropic":

@@ -54,6 +54,23 @@ def test_rows_have_the_contracted_shape(rows):
     assert [decode_row(encode_row(row)) for row in rows] == rows
 
 
+def test_final_row_carries_the_resolved_parameters_as_flat_columns(rows):
+    final = rows[-1]
+    config = tiny()
+    expected = {"data.n": 8, "data.d": 400, "data.signal": 3.0, "network.m": 4, "network.init_scale": 1e-6,
+                "training.step_size": 0.05, "training.max_steps": 300, "evaluation.test_points": 4000,
+                # defaults resolved, not left to the suite file
+                "network.gamma": config.network.gamma, "data.covariance.family": "isotropic",
+                "data.covariance.alpha": None, "data.noise.family": "gaussian", "data.label_flip": 0.0}
+    assert {key: final[key] for key in expected} == expected
+    assert "data.covariance.matrix" not in final and "data.mean" not in final  # array-valued: by config_hash
+    # a JSON-lines reader (pandas.read_json(lines=True)) makes one column per key: every value is a scalar
+    stored = json.loads(encode_row(final))
+    assert all(not isinstance(value, (dict, list)) for key, value in stored.items() if "." in key)
+    anisotropic = measure(tiny(data={"covariance": {"family": "spiked", "spike_strength": 2.0}}), "spiked", 0)[-1]
+    assert anisotropic["data.covariance.family"] == "spiked" and anisotropic["data.covariance.spike_strength"] == 2.0
+
+
 def test_logs_are_finite_and_probabilities(rows):
     final = rows[-1]
     assert final["ld_ok"]

@@ -1,4 +1,4 @@
-"""Log-space loss primitives against mpmath at extreme margins (theorybench.numerics, THEORY.md §2.6)."""
+"""Log-space loss primitives against mpmath at extreme margins (theorybench.numerics, docs/theory.md §2.6)."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def test_json_holds_the_documented_content():
     assert test["rate"] == test["errors"] / test["trials"]
     assert test["method"] == "gaussian_preactivations"
     assert content["label_flips"] == int(result.training_set.flipped.sum())
-    # Label noise is outside every encoded theorem (THEORY.md §8), and the result says so.
+    # Label noise is outside every encoded theorem (docs/theory.md §8), and the result says so.
     assert content["setting"]["provenance"] == "BEYOND"
     assert any("label noise" in r for r in content["setting"]["beyond_reasons"])
     assert "wall" not in result.to_json()
@@ -71,12 +71,12 @@ def test_json_holds_the_documented_content():
 
 def test_the_paper_setting_is_labelled_paper():
     content = simulate(_small()).to_dict()
-    assert content["setting"] == {"provenance": "PAPER", "theory_section": "THEORY.md §1",
+    assert content["setting"] == {"provenance": "PAPER", "theory_section": "docs/theory.md §1",
                                   "beyond_reasons": []}
 
 
 def test_unbalanced_classes_are_labelled_beyond():
-    # THEORY.md §1: the paper draws y = +1 with probability 1/2; the toolkit supports other
+    # docs/theory.md §1: the paper draws y = +1 with probability 1/2; the toolkit supports other
     # balances, but no encoded theorem speaks about them.
     setting = beyond_reasons(_small(class_balance=0.3))
     assert len(setting) == 1 and "class_balance = 0.3" in setting[0]

@@ -28,7 +28,7 @@ def isotropic(n, d, mu):
 
 
 def test_psi_isotropic_matches_the_hand_formula():
-    # THEORY §4 for Sigma = I: psi = psi_alt = n||mu||^4 / (n||mu||^2 + d). Rel 1e-14: a handful
+    # docs/theory.md §4 for Sigma = I: psi = psi_alt = n||mu||^4 / (n||mu||^2 + d). Rel 1e-14: a handful
     # of float64 operations on both sides, each exact to 1.1e-16.
     for n, d, mu in [(40, 2000, 3.0), (10, 10**5, 0.5), (200, 50, 8.0)]:
         values = isotropic(n, d, mu)

@@ -1,5 +1,5 @@
 """The encoded theorems: every hypothesis made to hold and to fail, with its reason; the bounds;
-the step-size correction of THEORY §3 (docs/theory.md)."""
+the step-size correction of docs/theory.md §3 (docs/theory.md)."""
 
 import math
 import warnings
@@ -27,7 +27,7 @@ def config(n=40, d=2000, signal=3.0, m=20, omega=1e-5, eta=0.02, flip=0.0, noise
 
 
 def draw(cfg, seed=0):
-    """A sample from the data model of THEORY §1 (isotropic Gaussian), independent of the sampler."""
+    """A sample from the data model of docs/theory.md §1 (isotropic Gaussian), independent of the sampler."""
     rng = np.random.default_rng(seed)
     n, d = cfg.data.n, cfg.data.d
     y = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
@@ -70,7 +70,7 @@ def test_h0_second_layer_and_gamma():
 
 
 def test_h0_balanced_neurons_holds_when_balanced_and_fails_when_not():
-    # THEORY §1: a_j = +-1/sqrt(m) with m_+ = m_-; an unbalanced second layer is BEYOND (§8), so no
+    # docs/theory.md §1: a_j = +-1/sqrt(m) with m_+ = m_-; an unbalanced second layer is BEYOND (§8), so no
     # encoded theorem may apply to it, Theorem 4.8 included.
     good = rows(Theorem48(), config())["H0: balanced neurons m_+ = m_-"]
     assert good.holds and "m_+ = 10, m_- = 10" in good.reason
@@ -170,7 +170,7 @@ def test_initialisation_criterion_holds_small_and_fails_large():
 
 
 def test_derived_initialisation_condition_implies_the_exact_criterion():
-    # DERIVED (THEORY §3, generalised): whenever the sufficient condition holds, every (k, j) pair is
+    # DERIVED (docs/theory.md §3, generalised): whenever the sufficient condition holds, every (k, j) pair is
     # correctly activated after one step. Checked over draws where it is close to binding.
     checked = 0
     for seed in range(30):
@@ -233,7 +233,7 @@ def test_either_step_condition_meets_the_requirement():
 
 
 def test_case1_makes_every_margin_nondecreasing_whatever_the_step():
-    # EXACT (THEORY §3): in Case 1 each margin increment (eta/n) sum_k l_k Q_ik is >= 0.
+    # EXACT (docs/theory.md §3): in Case 1 each margin increment (eta/n) sum_k l_k Q_ik is >= 0.
     cfg = config(n=10, d=100, signal=50.0, eta=10.0)
     one = step_one(draw(cfg))
     assert (one.lifted_gram >= 0).all()
@@ -471,8 +471,8 @@ def test_prior_bound_values_by_hand():
 
 
 def test_theory_step_condition_survives_a_random_search():
-    # THEORY §3's own form (eta L lambda_max(Q) < 2) is unproven (docs/theory.md); a random search
-    # for a counterexample documents that it is plausible. If this ever fails, THEORY §3 is false.
+    # docs/theory.md §3's own form (eta L lambda_max(Q) < 2) is unproven (docs/theory.md); a random search
+    # for a counterexample documents that it is plausible. If this ever fails, docs/theory.md §3 is false.
     rng = np.random.default_rng(5)
     for _ in range(2000):
         n, p = rng.integers(2, 6), rng.integers(1, 4)

@@ -1,4 +1,4 @@
-"""Gradient descent and its record (theorybench.training, gd_gram, gd_weight; THEORY.md §2.5–2.6)."""
+"""Gradient descent and its record (theorybench.training, gd_gram, gd_weight; docs/theory.md §2.5–2.6)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ GAMMA = 0.5
 
 def mixture(seed: int, n: int, d: int, m: int, *, m_positive: int | None = None,
             signal: float = 3.0, omega: float = 1e-5):
-    """A training set of the data model of THEORY.md §1 (isotropic Gaussian, mu = signal e_1),
+    """A training set of the data model of docs/theory.md §1 (isotropic Gaussian, mu = signal e_1),
     a second layer with ``m_positive`` neurons +1/sqrt(m), and W0 ~ N(0, omega^2 I)."""
     data, init = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     y = np.where(data.random(n) < 0.5, 1.0, -1.0)
@@ -36,7 +36,7 @@ def config(**changes) -> TrainingConfig:
     return TrainingConfig(**values)
 
 
-# --- Acceptance: the two implementations follow the same trajectory (THEORY.md §2.5) -------------
+# --- Acceptance: the two implementations follow the same trajectory (docs/theory.md §2.5) -------------
 
 @pytest.mark.parametrize("loss", ["exponential", "logistic"])
 @pytest.mark.parametrize("normalized", [False, True])
@@ -85,7 +85,7 @@ def test_gram_run_evaluates_new_points_and_directions_without_forming_w():
     assert math.isnan(zero_start.cosine(A, 0)) and math.isnan(zero_start.cosine(0 * A, 30))
 
 
-# --- The loss lives in log space (THEORY.md §2.6) -------------------------------------------------
+# --- The loss lives in log space (docs/theory.md §2.6) -------------------------------------------------
 
 def test_log_loss_goes_far_below_the_float64_underflow_of_the_loss():
     X, y, a, W0 = mixture(7, n=20, d=200, m=10)
@@ -168,7 +168,7 @@ def test_run_records_the_schedule_and_the_last_step_taken():
 
 
 def test_pattern_is_checked_at_every_step():
-    # Small initialisation (THEORY §3 scale check): every pair correctly activated after step 1.
+    # Small initialisation (docs/theory.md §3 scale check): every pair correctly activated after step 1.
     X, y, a, W0 = mixture(10, n=20, d=400, m=10, omega=1e-6)
     good = train(X, y, a, W0, GAMMA, config(max_steps=50))
     assert good.first_pattern_break is None
@@ -276,8 +276,11 @@ def test_progress_bar_only_for_long_runs(capsys, monkeypatch):
     train(X, y, a, W0, GAMMA, config(max_steps=20), progress=True)
     assert capsys.readouterr().err == ""  # finished before the display delay
     monkeypatch.setattr(training_module, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr("theorybench.progress.LOG_INTERVAL_S", 0.0)  # captured stderr is a log: records
     train(X, y, a, W0, GAMMA, config(max_steps=20), progress=True)
-    assert "gradient descent" in capsys.readouterr().err
+    records = capsys.readouterr().err.splitlines()
+    assert records and all(line.startswith("gradient descent: ") and " steps/s, ETA " in line for line in records)
+    assert records[-1].startswith("gradient descent: 20/20 steps (100%)")
 
 
 @pytest.mark.parametrize("change, message", [

@@ -1,6 +1,6 @@
 """Configuration of one theorybench run: data model, network, training and evaluation.
 
-Frozen, typed dataclasses that validate themselves at construction (THEORY.md §1 for the data
+Frozen, typed dataclasses that validate themselves at construction (docs/theory.md §1 for the data
 model and the network, §2.5–2.6 for training). Every violated constraint raises `ConfigError` with
 a message that names the parameter, the value and the allowed range. A configuration is read from
 TOML with `load_config` / `config_from_toml`, written back with `config_to_toml` (the round trip is
@@ -86,7 +86,7 @@ PSD_RELATIVE_TOLERANCE = 1e-10
 SYMMETRY_RELATIVE_TOLERANCE = 1e-10
 
 # Delta of the divergence rule log L(t) > log L(0) + Delta, in nats. Once the pattern of
-# §2.1 holds and eta L lambda_max(Q) < 2 the loss decreases monotonically (THEORY.md §3, DERIVED),
+# §2.1 holds and eta L lambda_max(Q) < 2 the loss decreases monotonically (docs/theory.md §3, DERIVED),
 # so an increase is a transient of the early steps or of a step past stability. Transients that
 # recover do occur: normalised GD at eta = 1 (n = 50, d = 500, m = 20) climbs 20 nats above log L(0)
 # before falling to -2780. An unstable exponential-loss run instead grows log L geometrically until
@@ -139,7 +139,7 @@ def _forbid_unless(parameter: str, value: Any, condition: bool, when: str) -> No
 
 @dataclass(frozen=True)
 class CovarianceConfig:
-    """Covariance Sigma of the noise z = Sigma^{1/2} xi (THEORY.md §1).
+    """Covariance Sigma of the noise z = Sigma^{1/2} xi (docs/theory.md §1).
 
     Attributes
     ----------
@@ -225,7 +225,7 @@ def _validated_matrix(rows: Any) -> tuple[tuple[float, ...], ...]:
 
 @dataclass(frozen=True)
 class NoiseConfig:
-    """Law of the coordinates of xi: i.i.d., zero mean, unit variance (THEORY.md §1).
+    """Law of the coordinates of xi: i.i.d., zero mean, unit variance (docs/theory.md §1).
 
     Attributes
     ----------
@@ -279,7 +279,7 @@ class NoiseConfig:
     def sub_gaussian_variance_proxy(self) -> float | None:
         """sigma_psi^2 with E exp(s xi) <= exp(sigma_psi^2 s^2 / 2), or None when not sub-Gaussian.
 
-        EXACT (THEORY.md §1): Gaussian 1; Rademacher 1 (cosh s <= exp(s^2/2)); Uniform[-sqrt3, sqrt3]
+        EXACT (docs/theory.md §1): Gaussian 1; Rademacher 1 (cosh s <= exp(s^2/2)); Uniform[-sqrt3, sqrt3]
         1 (sinh(x)/x <= exp(x^2/6) with x = sqrt(3) s); Student-t is not sub-Gaussian.
         """
         if self.family in ("gaussian", "rademacher", "uniform"):
@@ -304,7 +304,7 @@ class NoiseConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """The data model x = y mu + Sigma^{1/2} xi with labels y in {+1, -1} (THEORY.md §1).
+    """The data model x = y mu + Sigma^{1/2} xi with labels y in {+1, -1} (docs/theory.md §1).
 
     Attributes
     ----------
@@ -391,7 +391,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The two-layer leaky-ReLU network f(x; W) = sum_j a_j phi(<w_j, x>) (THEORY.md §1).
+    """The two-layer leaky-ReLU network f(x; W) = sum_j a_j phi(<w_j, x>) (docs/theory.md §1).
 
     Attributes
     ----------
@@ -445,7 +445,7 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Full-batch gradient descent on the empirical loss (THEORY.md §1, §2.5–2.6).
+    """Full-batch gradient descent on the empirical loss (docs/theory.md §1, §2.5–2.6).
 
     Attributes
     ----------

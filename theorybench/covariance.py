@@ -1,6 +1,6 @@
 """The noise covariance Sigma of the data model: matrix, square root, products and summaries.
 
-The data model (THEORY.md §1, PAPER) is ``x = y mu + z`` with ``z = Sigma^{1/2} xi``. This module
+The data model (docs/theory.md §1, PAPER) is ``x = y mu + z`` with ``z = Sigma^{1/2} xi``. This module
 turns a `DataConfig`'s covariance family into the linear maps the samplers and the theory need,
 without forming a d x d matrix for the structured families:
 
@@ -14,7 +14,7 @@ without forming a d x d matrix for the structured families:
   :math:`\\Sigma^{1/2} = Q \\Lambda_+^{1/2} Q^\\top` from the symmetric eigendecomposition
   (eigenvalues below zero by rounding are clipped to 0).
 
-Every map here is EXACT linear algebra (THEORY.md §1); the families themselves are those THEORY.md
+Every map here is EXACT linear algebra (docs/theory.md §1); the families themselves are those docs/theory.md
 §1 lists as worth supporting.
 """
 
@@ -43,7 +43,7 @@ def power_law_eigenvalues(d: int, alpha: float) -> np.ndarray:
 
     .. math:: \\lambda_k = d\\,\\frac{k^{-\\alpha}}{\\sum_{l=1}^{d} l^{-\\alpha}}, \\quad k = 1..d.
 
-    PAPER family (THEORY.md §1), EXACT normalisation :math:`\\sum_k \\lambda_k = d`.
+    PAPER family (docs/theory.md §1), EXACT normalisation :math:`\\sum_k \\lambda_k = d`.
     """
     k = np.arange(1, d + 1, dtype=np.float64)
     # k^-alpha computed as exp(-alpha log k) would lose nothing here; the direct power is exact
@@ -143,7 +143,7 @@ def covariance_sqrt_apply(data: DataConfig, Z: np.ndarray) -> np.ndarray:
               \\quad(\\Sigma^{1/2}\\ \\text{symmetric}).
 
     Structured (O(k d)) for the isotropic, power-law and spiked families; O(k d^2) for a user
-    matrix. EXACT (THEORY.md §1).
+    matrix. EXACT (docs/theory.md §1).
     """
     Z = _check_rows(data, Z, "Z")
     family = data.covariance.family
@@ -176,7 +176,7 @@ def covariance_apply(data: DataConfig, V: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CovarianceSummary:
-    """Scalar functionals of (mu, Sigma) used by the rates of THEORY.md §4–§6 (all EXACT).
+    """Scalar functionals of (mu, Sigma) used by the rates of docs/theory.md §4–§6 (all EXACT).
 
     Attributes
     ----------
@@ -192,7 +192,7 @@ class CovarianceSummary:
         :math:`\\mu^\\top \\Sigma \\mu`.
     mahalanobis_sq : float
         :math:`\\mu^\\top \\Sigma^{+} \\mu` (Bayes error :math:`\\Phi(-\\sqrt{\\cdot})` for Gaussian
-        noise, THEORY.md §2.4); ``inf`` when mu has a component outside range(Sigma), where the
+        noise, docs/theory.md §2.4); ``inf`` when mu has a component outside range(Sigma), where the
         classes are perfectly separable.
     """
 

@@ -1,9 +1,9 @@
-"""Overflow- and underflow-safe primitives of the empirical loss and its gradient (THEORY.md §2.6).
+"""Overflow- and underflow-safe primitives of the empirical loss and its gradient (docs/theory.md §2.6).
 
 Gradient descent on separable data drives the margins ``u_i = y_i f(x_i; W)`` to infinity, so the
 loss and its per-sample derivatives leave the range of float64 long before training stops
 (``exp(-u)`` underflows for ``u > 745`` and overflows for ``u < -709``; log L reaches about -7000,
-THEORY.md §2.5). Every quantity here is therefore computed from its logarithm:
+docs/theory.md §2.5). Every quantity here is therefore computed from its logarithm:
 
 - the per-sample losses :math:`\\ell(u_i)` through :math:`\\log \\ell(u_i)`;
 - the empirical loss through :math:`\\log L = \\operatorname{logsumexp}_i \\log\\ell(u_i) - \\log n`;
@@ -11,7 +11,7 @@ THEORY.md §2.5). Every quantity here is therefore computed from its logarithm:
   :math:`g_i / \\max_k g_k = \\exp(\\log g_i - \\max_k \\log g_k) \\in (0, 1]`, with the scale
   :math:`\\max_k \\log g_k` kept in log.
 
-Losses (THEORY.md §1 for the exponential loss, PAPER; the logistic loss is BEYOND, §8):
+Losses (docs/theory.md §1 for the exponential loss, PAPER; the logistic loss is BEYOND, §8):
 
 .. math::
     \\ell_{\\exp}(u) = e^{-u}, \\qquad \\ell_{\\log}(u) = \\log(1 + e^{-u}),
@@ -47,7 +47,7 @@ def log_sum_exp(values: np.ndarray) -> float:
     :math:`M = \\max_k v_k`: every shifted exponential lies in (0, 1] and the sum in [1, K], so
     neither overflows nor underflows and the log is of a number >= 1 (relative error of a few ulps).
     ``-inf`` entries contribute nothing; a ``+inf`` or NaN entry makes ``M`` and the result
-    non-finite, which callers treat as a non-finite state (THEORY.md §2.6). Written out rather than
+    non-finite, which callers treat as a non-finite state (docs/theory.md §2.6). Written out rather than
     ``scipy.special.logsumexp``, which costs ~100 us per call in its general-purpose checks, the
     dominant cost of a Gram-space step at n = 100.
     """
@@ -92,7 +92,7 @@ def log_loss(margins: np.ndarray, loss: str) -> float:
     .. math:: \\log L = \\operatorname{logsumexp}_i\\bigl(\\log \\ell(u_i)\\bigr) - \\log n .
 
     Exponential loss: :math:`\\log L = \\operatorname{logsumexp}(-u) - \\log n`, finite down to
-    :math:`\\log L \\approx -10^{308}` where :math:`L` itself underflowed at -745 (THEORY.md §2.6).
+    :math:`\\log L \\approx -10^{308}` where :math:`L` itself underflowed at -745 (docs/theory.md §2.6).
     """
     log_losses = log_per_sample_loss(margins, loss)
     return log_sum_exp(log_losses) - math.log(log_losses.size)
@@ -120,7 +120,7 @@ def relative_loss_derivatives(margins: np.ndarray, loss: str) -> tuple[np.ndarra
         \\qquad M = \\max_k \\log g_k, \\qquad g_i = r_i e^{M}.
 
     The relative weights never overflow, and the largest is exactly 1, so the direction of the
-    gradient survives even when every :math:`g_i` underflows (THEORY.md §2.6). ``M`` is returned
+    gradient survives even when every :math:`g_i` underflows (docs/theory.md §2.6). ``M`` is returned
     as a float for the caller to combine in log space (normalised GD) or to exponentiate once
     (plain GD). Non-finite margins give a non-finite ``M``.
     """

@@ -1,6 +1,6 @@
-"""Samplers of the data model, the initialisation and the seed streams (THEORY.md §1).
+"""Samplers of the data model, the initialisation and the seed streams (docs/theory.md §1).
 
-Training set (PAPER data model, THEORY.md §1; label flips BEYOND, §8):
+Training set (PAPER data model, docs/theory.md §1; label flips BEYOND, §8):
 
 .. math:: y_i \\sim \\pm 1\\ \\text{with}\\ P(y_i = +1) = \\beta, \\qquad
           x_i = y_i \\mu + \\Sigma^{1/2} \\xi_i,
@@ -10,7 +10,7 @@ test labels are always clean. The draws are made in a fixed order from one gener
 noise, flip indicators), and the flip indicators are drawn even when p = 0, so configurations
 that differ only in p share their points and clean labels (common random numbers).
 
-Initialisation (PAPER, THEORY.md §1): :math:`w_j(0) \\sim N(0, \\omega^2 I_d)` i.i.d.
+Initialisation (PAPER, docs/theory.md §1): :math:`w_j(0) \\sim N(0, \\omega^2 I_d)` i.i.d.
 
 Seeds (docs/architecture.md): ``data, init, test = SeedSequence(seed).spawn(3)``.
 """
@@ -47,7 +47,7 @@ class TrainingSet:
     y_clean : numpy.ndarray
         (n,) labels before flipping: x_i = y_clean_i mu + z_i.
     flipped : numpy.ndarray
-        (n,) bool, True where the observed label was flipped (BEYOND, THEORY.md §8).
+        (n,) bool, True where the observed label was flipped (BEYOND, docs/theory.md §8).
     """
 
     X: np.ndarray
@@ -90,5 +90,5 @@ def sample_test_set(data: DataConfig, rng: np.random.Generator, count: int) -> t
 
 
 def sample_initialisation(network: NetworkConfig, d: int, rng: np.random.Generator) -> np.ndarray:
-    """``W0`` of shape (m, d) with i.i.d. :math:`N(0, \\omega^2)` entries (THEORY.md §1)."""
+    """``W0`` of shape (m, d) with i.i.d. :math:`N(0, \\omega^2)` entries (docs/theory.md §1)."""
     return network.init_scale * rng.standard_normal((network.m, d))

@@ -4,8 +4,8 @@
 ``SeedSequence(config.seed)`` — so the same configuration and seed give a bit-identical
 `SimulationResult.to_json`. The JSON holds no wall times, host names or dates.
 
-Provenance: the setting is PAPER (THEORY.md §1) unless it leaves the paper's hypotheses in one of
-the ways THEORY.md §8 lists, in which case the result is labelled BEYOND with the reasons; the
+Provenance: the setting is PAPER (docs/theory.md §1) unless it leaves the paper's hypotheses in one of
+the ways docs/theory.md §8 lists, in which case the result is labelled BEYOND with the reasons; the
 test-error interval is EXACT (Clopper–Pearson coverage).
 """
 
@@ -32,14 +32,14 @@ CHECKPOINT_FIELDS = ("step", "log_loss", "weight_norm", "pattern_fraction", "pat
 
 
 def beyond_reasons(config: Config) -> list[str]:
-    """Ways the configuration leaves the paper's setting (THEORY.md §8), empty if none."""
+    """Ways the configuration leaves the paper's setting (docs/theory.md §8), empty if none."""
     data, network, training = config.data, config.network, config.training
     reasons = []
     if data.label_flip > 0:
         reasons.append(f"label noise (data.label_flip = {data.label_flip})")
     if data.class_balance != 0.5:
         reasons.append(f"unbalanced classes (data.class_balance = {data.class_balance}; the paper has "
-                       "P(y = +1) = 1/2, THEORY.md §1)")
+                       "P(y = +1) = 1/2, docs/theory.md §1)")
     if training.loss != "exponential":
         reasons.append(f"{training.loss} loss (the paper trains on the exponential loss)")
     if training.normalized:
@@ -74,12 +74,16 @@ class SimulationResult:
     test_error : BinomialEstimate or None
         Monte Carlo test error with its Clopper–Pearson interval; None when the final weights are
         not finite (a diverged run has no classifier to test).
+    theory : dict or None
+        What the theory says about this draw, added by the ``simulate`` command
+        (`theorybench.commands.draw_theory`); written under ``"theory"`` when present.
     """
 
     config: Config
     training_set: TrainingSet
     run: TrainingRun
     test_error: BinomialEstimate | None
+    theory: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The deterministic, JSON-ready content: scalars only, no big arrays, no wall times."""
@@ -105,7 +109,7 @@ class SimulationResult:
             },
             "setting": {
                 "provenance": "BEYOND" if reasons else "PAPER",
-                "theory_section": "THEORY.md §8" if reasons else "THEORY.md §1",
+                "theory_section": "docs/theory.md §8" if reasons else "docs/theory.md §1",
                 "beyond_reasons": reasons,
             },
             "label_flips": self.training_set.flip_count,
@@ -118,6 +122,7 @@ class SimulationResult:
                 "checkpoints": checkpoints,
             },
             "test_error": test,
+            **({"theory": self.theory} if self.theory is not None else {}),
         }
 
     def to_json(self) -> str:

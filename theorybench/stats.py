@@ -8,11 +8,12 @@ at least the nominal level for every true rate) at level :math:`1-\\alpha` for k
 
 with :math:`\\underline p = 0` when k = 0 and :math:`\\overline p = 1` when k = n, where
 :math:`B^{-1}(q; a, b)` is the q-quantile of the Beta(a, b) law. Used for every statistical claim
-(THEORY.md §7).
+(docs/theory.md §7).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -93,3 +94,21 @@ class BinomialEstimate:
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+
+def format_log_probability(log_p: float, digits: int = 3) -> str:
+    """``p = exp(log_p)`` in scientific notation computed from the logarithm, so that probabilities
+    below float64's smallest number print correctly (``exp(-5000)`` is ``2.9e-2172``).
+
+    ``log_p = -inf`` (an exact zero, e.g. no error observed) prints as ``"0 (none observed)"``.
+    """
+    if math.isnan(log_p):
+        return "NaN"
+    if log_p == -math.inf:
+        return "0 (none observed)"
+    log10 = log_p / math.log(10)
+    exponent = math.floor(log10)
+    mantissa = 10 ** (log10 - exponent)
+    if round(mantissa, digits - 1) >= 10:  # 9.996e-5 rounds to 10.0e-5: carry into the exponent
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.{digits - 1}f}e{exponent:+d}"

@@ -1,17 +1,17 @@
 """Full-batch gradient descent on the two-layer leaky-ReLU network, with a record of the run.
 
-`train` runs gradient descent (THEORY.md §1: fixed second layer ``a``, first layer ``W`` from
+`train` runs gradient descent (docs/theory.md §1: fixed second layer ``a``, first layer ``W`` from
 ``W0``, fixed step ``eta``) in weight space (`theorybench.gd_weight`) or in Gram space
-(`theorybench.gd_gram`, THEORY.md §2.5; the same trajectory up to rounding), with the log-space
-numerics of THEORY.md §2.6. It returns a `TrainingRun`: log-spaced `Checkpoint` s (step 0, 1, ...,
+(`theorybench.gd_gram`, docs/theory.md §2.5; the same trajectory up to rounding), with the log-space
+numerics of docs/theory.md §2.6. It returns a `TrainingRun`: log-spaced `Checkpoint` s (step 0, 1, ...,
 the last step taken), why the run stopped, and the first step at which the activation pattern of
-THEORY.md §2.1 failed, checked at *every* step (O(n m) per step).
+docs/theory.md §2.1 failed, checked at *every* step (O(n m) per step).
 
-Provenance (THEORY.md §0): plain GD on the exponential loss is the paper's algorithm (PAPER, §1);
+Provenance (docs/theory.md §0): plain GD on the exponential loss is the paper's algorithm (PAPER, §1);
 the logistic loss and normalised GD (:math:`W \\leftarrow W - \\eta \\nabla L / L`, a fast oracle
 for the limit direction of §2.2, never the paper's algorithm) are BEYOND (§8). Each run says which.
 
-Stop reasons (THEORY.md §2.6), checked after every step in this order:
+Stop reasons (docs/theory.md §2.6), checked after every step in this order:
 
 ``non_finite``
     ``W`` (or ``A``), ``H``, ``log L`` or the next increment has a NaN or infinite entry.
@@ -28,7 +28,6 @@ Stop reasons (THEORY.md §2.6), checked after every step in this order:
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +39,7 @@ from theorybench.gd_weight import WeightSpaceGD
 from theorybench.network import correctly_activated, descent_state
 
 STOP_REASONS = ("budget", "loss_floor", "divergence", "non_finite")
-THEORY_SECTION = "THEORY.md §2.5-2.6"
+THEORY_SECTION = "docs/theory.md §2.5-2.6"
 
 # A progress bar appears only for runs still going after this many seconds: short runs (tests,
 # sweeps of small settings) stay silent, long ones show their rate and remaining time.
@@ -71,7 +70,7 @@ def checkpoint_steps(max_steps: int, count: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The state of a run at one step (THEORY.md §2.5–2.6).
+    """The state of a run at one step (docs/theory.md §2.5–2.6).
 
     Attributes
     ----------
@@ -147,18 +146,18 @@ class TrainingRun:
 
     @property
     def provenance(self) -> str:
-        """``PAPER`` for plain GD on the exponential loss (the paper's algorithm, THEORY.md §1),
-        ``BEYOND`` for the logistic loss or normalised GD (THEORY.md §8)."""
+        """``PAPER`` for plain GD on the exponential loss (the paper's algorithm, docs/theory.md §1),
+        ``BEYOND`` for the logistic loss or normalised GD (docs/theory.md §8)."""
         return "PAPER" if self.loss == "exponential" and not self.normalized else "BEYOND"
 
     @property
     def provenance_reason(self) -> str:
         if self.normalized:
             return "normalised GD (W <- W - eta grad L / L) is a fast oracle for the limit " \
-                "direction, not the paper's algorithm (THEORY.md §2.5, §8)"
+                "direction, not the paper's algorithm (docs/theory.md §2.5, §8)"
         if self.loss != "exponential":
-            return "the paper trains on the exponential loss; the logistic loss is BEYOND (THEORY.md §8)"
-        return "full-batch GD on the exponential loss, as in the paper (THEORY.md §1)"
+            return "the paper trains on the exponential loss; the logistic loss is BEYOND (docs/theory.md §8)"
+        return "full-batch GD on the exponential loss, as in the paper (docs/theory.md §1)"
 
     @property
     def final(self) -> Checkpoint:
@@ -176,7 +175,7 @@ class TrainingRun:
         )
 
     def rows(self) -> list[dict]:
-        """One tidy row per checkpoint (no arrays), with the run's provenance and THEORY section."""
+        """One tidy row per checkpoint (no arrays), with the run's provenance and docs/theory.md section."""
         return [
             {
                 "step": c.step,
@@ -206,7 +205,7 @@ class TrainingRun:
     def preactivations(self, X_new: np.ndarray) -> np.ndarray:
         """Pre-activations :math:`X_{new} W^\\top` of the final iterate, shape (k, m).
 
-        Gram implementation: :math:`X_{new} W(0)^\\top + (X_{new} X^\\top) A` (THEORY.md §2.5),
+        Gram implementation: :math:`X_{new} W(0)^\\top + (X_{new} X^\\top) A` (docs/theory.md §2.5),
         which never forms ``W``.
         """
         X_new = np.asarray(X_new, dtype=np.float64)
@@ -223,7 +222,7 @@ class TrainingRun:
     def inner_product(self, B: np.ndarray, step: int) -> float:
         """:math:`\\langle W(t), B^\\top X\\rangle_F` for coefficients ``B`` of shape (n, m).
 
-        Gram implementation (THEORY.md §2.5), with no (m, d) matrix:
+        Gram implementation (docs/theory.md §2.5), with no (m, d) matrix:
         :math:`\\langle W(0) + A^\\top X, B^\\top X\\rangle_F = \\langle H(0), B\\rangle_F +
         \\langle A, K B\\rangle_F`.
         """
@@ -273,7 +272,7 @@ def _validated_problem(X, y, a, W0, gamma) -> tuple[np.ndarray, np.ndarray, np.n
     if a.ndim != 1 or a.size < 1 or not np.isfinite(a).all() or (a == 0).any():
         raise UserInputError(
             f"a = {a!r} is not allowed: the second layer must be a non-empty vector of finite, "
-            "non-zero reals (THEORY.md §1 uses +-1/sqrt(m))."
+            "non-zero reals (docs/theory.md §1 uses +-1/sqrt(m))."
         )
     if W0.shape != (a.size, d):
         raise UserInputError(
@@ -298,7 +297,7 @@ def train(
     *,
     progress: bool = False,
 ) -> TrainingRun:
-    """Run full-batch gradient descent and record it (THEORY.md §1, §2.5–2.6).
+    """Run full-batch gradient descent and record it (docs/theory.md §1, §2.5–2.6).
 
     .. math::
         W(t+1) = W(t) - \\eta \\nabla L(W(t)) \\quad\\text{or, normalised,}\\quad
@@ -422,7 +421,6 @@ def _train_error(margins: np.ndarray) -> float:
 
 
 def _progress_bar(total: int):
-    from tqdm import tqdm  # imported lazily: only interactive runs need it
+    from theorybench.progress import progress
 
-    return tqdm(total=total, unit="step", file=sys.stderr, delay=PROGRESS_DELAY_SECONDS,
-                desc="gradient descent", leave=False)
+    return progress(total, unit="step", desc="gradient descent", delay=PROGRESS_DELAY_SECONDS, leave=False)

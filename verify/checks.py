@@ -1,4 +1,4 @@
-"""The verifier's checks: every encoded statement confronted with the measured rows (THEORY.md §7).
+"""The verifier's checks: every encoded statement confronted with the measured rows (docs/theory.md §7).
 
 Each check reads the tidy rows of `verify.measure` (one ``final`` row and several ``checkpoint``
 rows per (setting, replicate)) and returns one `CheckResult`: a verdict, the statement it judges
@@ -12,7 +12,7 @@ numbers behind the verdict.
   ``c_hi / c_lo <= B``. FAIL when no band can meet every interval (the exponent's shape is wrong),
   PASS when one band contains every interval, INCONCLUSIVE in between (intervals too wide: more
   test points would decide), NOT APPLICABLE when no setting satisfies the hypotheses.
-- BEYOND settings (THEORY.md §8) never enter a check of the paper's statements (PAPER,
+- BEYOND settings (docs/theory.md §8) never enter a check of the paper's statements (PAPER,
   RECONSTRUCTED); they get "no encoded theorem applies". EXACT identities that hold for every run
   (the step-one criterion, pattern persistence under Case 1, the linear boundary of the limit
   network, exact errors and conditional bounds) are checked on them too.
@@ -56,7 +56,7 @@ Row = dict[str, Any]
 BORDERLINE_RELATIVE = 1e-9
 
 # A run is evidence of directional convergence when 1 - cos at its last checkpoint is at most this
-# factor times its value at the middle checkpoint. The rate 1 - cos ~ a / log^2 t (THEORY.md §2.5)
+# factor times its value at the middle checkpoint. The rate 1 - cos ~ a / log^2 t (docs/theory.md §2.5)
 # predicts a factor 1/4 between t = sqrt(T) and T (log-spaced checkpoints); 0.9 asks for a clear
 # decrease while accepting runs far slower than that rate.
 PROGRESS_FACTOR = 0.9
@@ -75,7 +75,7 @@ THEOREM_6_2 = "6.2"
 THEOREM_6_3 = "6.3"
 CASE_ONE = f"hyp/{THEOREM_4_8}/case1/holds"
 CANDIDATES = ("psi", "psi_alt", "cao_gu_belkin", "psi_de")
-# psi and psi_alt are RECONSTRUCTED (THEORY.md §4); the Cao–Gu–Belkin exponent is PRIOR (§6)
+# psi and psi_alt are RECONSTRUCTED (docs/theory.md §4); the Cao–Gu–Belkin exponent is PRIOR (§6)
 CANDIDATE_PROVENANCE = {"cao_gu_belkin": "PRIOR"}
 BAND_LIMIT = "reconstructed.band[5.1, limit direction]"
 BAND_NETWORK = "reconstructed.band[5.1, trained network]"
@@ -134,10 +134,10 @@ def _format_range(values: Sequence[float] | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# EXACT / DERIVED pointwise checks (THEORY.md §2, §3)
+# EXACT / DERIVED pointwise checks (docs/theory.md §2, §3)
 
 def check_step_one_criterion(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §3): the step-one activation criterion predicts what GD did at step 1.
+    """EXACT (docs/theory.md §3): the step-one activation criterion predicts what GD did at step 1.
 
     .. math::
         s_j y_k \\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0)
@@ -190,7 +190,7 @@ def _counterexample(row: Row, failed: Sequence[str]) -> str:
 
 
 def check_theorem_4_8_conclusions(suite: Suite, rows: Sequence[Row], theorem: str) -> CheckResult:
-    """PAPER (THEORY.md §3, Theorem 4.8): where the theorem applies on a run (every hypothesis,
+    """PAPER (docs/theory.md §3, Theorem 4.8): where the theorem applies on a run (every hypothesis,
     the limit direction's certificate included), its conclusions hold on that run: every neuron is
     correctly activated after step 1, the pattern persists at every later step, the limit
     direction is certified and its boundary linear. A run where they do not is listed as a
@@ -216,7 +216,7 @@ def check_theorem_4_8_conclusions(suite: Suite, rows: Sequence[Row], theorem: st
 
 
 def check_pattern_persistence(suite: Suite, rows: Sequence[Row], case_one: str) -> CheckResult:
-    """EXACT (THEORY.md §3): under Case 1 (all ``<y_i x_i, y_k x_k> >= 0``, observed labels) a
+    """EXACT (docs/theory.md §3): under Case 1 (all ``<y_i x_i, y_k x_k> >= 0``, observed labels) a
     pattern that holds after step 1 persists at every later step: every increment
     :math:`\\frac{\\eta}{n}|a_j|\\sum_i \\ell_i \\varphi'(H_{ij}) y_i y_k K_{ki}` of
     ``s_j y_k <x_k, w_j>`` is >= 0 whatever the positive loss derivative, step size or second
@@ -242,7 +242,7 @@ def check_pattern_persistence(suite: Suite, rows: Sequence[Row], case_one: str) 
 def convergence_exponent(steps: Sequence[int], gaps: Sequence[float]) -> tuple[float, float] | None:
     """Least-squares fit of ``1 - cos = a (log t)^(-b)`` on checkpoints with ``t >= 3``.
 
-    DERIVED (THEORY.md §2.2): Soudry et al.'s ``O(1/log t)`` rate for the normalised iterate gives
+    DERIVED (docs/theory.md §2.2): Soudry et al.'s ``O(1/log t)`` rate for the normalised iterate gives
     ``1 - cos = O(1/log^2 t)``, i.e. ``b >= 2`` asymptotically (``b ~ 2`` is what §2.5 measures).
     Returns ``(b, log a)`` or None with fewer than three usable points.
     """
@@ -256,7 +256,7 @@ def convergence_exponent(steps: Sequence[int], gaps: Sequence[float]) -> tuple[f
 
 
 def convergence_evidence(row: Row, checkpoints: Sequence[Row]) -> tuple[bool, str]:
-    """Whether one run is evidence of directional convergence, and why (THEORY.md §2.5).
+    """Whether one run is evidence of directional convergence, and why (docs/theory.md §2.5).
 
     Evidence: ``1 - cos`` at the last checkpoint is at most `PROGRESS_FACTOR` times its value at
     the middle checkpoint (the second half of the log-spaced checkpoints), or below
@@ -285,7 +285,7 @@ def convergence_evidence(row: Row, checkpoints: Sequence[Row]) -> tuple[bool, st
 
 
 def check_directional_convergence(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.2, Soudry et al. 2018): while the pattern holds, ``W(t)/||W(t)||``
+    """EXACT (docs/theory.md §2.2, Soudry et al. 2018): while the pattern holds, ``W(t)/||W(t)||``
     converges to ``W_hat/||W_hat||``.
 
     Judged on runs whose pattern held at every step and whose limit direction has a valid
@@ -346,7 +346,7 @@ def check_directional_convergence(suite: Suite, rows: Sequence[Row]) -> CheckRes
 
 
 def check_linear_boundary_limit(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.3): with balanced neurons ``sign f(x; W_hat) = sign <w_bar, x>`` for
+    """EXACT (docs/theory.md §2.3): with balanced neurons ``sign f(x; W_hat) = sign <w_bar, x>`` for
     every x; checked on every test point of every run with a certified limit direction (points
     within rounding of the boundary excluded)."""
     base = dict(key="exact.linear_boundary_limit", provenance="EXACT", section="§2.3",
@@ -367,7 +367,7 @@ def check_linear_boundary_limit(suite: Suite, rows: Sequence[Row]) -> CheckResul
 
 
 def check_linear_boundary_trained(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """PAPER (THEORY.md §3): the trained network's boundary is (approximately, as W(T) -> W_hat)
+    """PAPER (docs/theory.md §3): the trained network's boundary is (approximately, as W(T) -> W_hat)
     the hyperplane ``<w_bar, x> = 0``: the disagreement rate of ``sign f(x; W(T))`` and
     ``sign <w_bar, x>`` on fresh points is at most the suite's ``agreement_tolerance``, judged by
     simultaneous Clopper–Pearson intervals."""
@@ -405,7 +405,7 @@ def check_linear_boundary_trained(suite: Suite, rows: Sequence[Row]) -> CheckRes
 
 
 def check_exact_error_vs_monte_carlo(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.4): for Gaussian noise
+    """EXACT (docs/theory.md §2.4): for Gaussian noise
     :math:`\\mathrm{err}(\\bar w) = \\Phi(-\\langle \\bar w, \\mu\\rangle / \\|\\Sigma^{1/2}\\bar w\\|)`;
     the Monte Carlo error of ``sign <w_bar, x>`` must contain it in its simultaneous interval."""
     base = dict(key="exact.gaussian_error", provenance="EXACT", section="§2.4",
@@ -435,7 +435,7 @@ def check_exact_error_vs_monte_carlo(suite: Suite, rows: Sequence[Row]) -> Check
 
 
 def check_conditional_bounds(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """EXACT (THEORY.md §2.4): the conditional bounds (sub-Gaussian, Cantelli, fourth moment) on
+    """EXACT (docs/theory.md §2.4): the conditional bounds (sub-Gaussian, Cantelli, fourth moment) on
     the error of ``sign <w_bar, x>`` are not below its Monte Carlo interval."""
     base = dict(key="exact.conditional_bounds", provenance="EXACT", section="§2.4",
                 statement="The best conditional bound on the limit direction's error is not below its "
@@ -465,7 +465,7 @@ def check_conditional_bounds(suite: Suite, rows: Sequence[Row]) -> CheckResult:
 
 
 def check_constant_consistency(suite: Suite, rows: Sequence[Row]) -> CheckResult:
-    """RECONSTRUCTED constants judged by an EXACT comparison (THEORY.md §4, §7): no printed bound of
+    """RECONSTRUCTED constants judged by an EXACT comparison (docs/theory.md §4, §7): no printed bound of
     a theorem that applies to a run may
     contradict an exact quantity of that run — an upper bound below the Bayes error (Gaussian
     noise), or a lower bound above the exact error of the limit direction. Such a bound is an
@@ -494,7 +494,7 @@ def check_constant_consistency(suite: Suite, rows: Sequence[Row]) -> CheckResult
 
 
 # ---------------------------------------------------------------------------------------------
-# Calibration of the universal constants (THEORY.md §7)
+# Calibration of the universal constants (docs/theory.md §7)
 
 # (theorem, requirement key calibrated, constant, column with its per-run critical value,
 # columns of alternatives that make the key's group hold whatever the constant).
@@ -524,7 +524,7 @@ def _conclusions_held(theorem: str, row: Row, level: float) -> bool:
 
 
 def constant_calibration(suite: Suite, rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """The critical value of each universal constant of a hypothesis, from the runs (THEORY.md §7).
+    """The critical value of each universal constant of a hypothesis, from the runs (docs/theory.md §7).
 
     A hypothesis "... >= C ..." holds on run i exactly for C up to its critical value c_i. Over the
     runs where every *other* requirement of the theorem holds (the limit direction's certificate
@@ -567,7 +567,7 @@ def constant_calibration(suite: Suite, rows: Sequence[Row]) -> list[dict[str, An
 
 
 # ---------------------------------------------------------------------------------------------
-# RECONSTRUCTED rates by constant bands (THEORY.md §4, §5, §7)
+# RECONSTRUCTED rates by constant bands (docs/theory.md §4, §5, §7)
 
 def _hypotheses(row: Row, theorem: str, ignore: tuple[str, ...] = ()) -> tuple[Hypothesis, ...]:
     """The failed hypotheses of `theorem` on one run, as `verify.verdicts.Hypothesis` (empty when
@@ -603,7 +603,7 @@ def _error_interval(row: Row, source: str, level: float) -> ErrorInterval | None
 def check_rate_band(suite: Suite, rows: Sequence[Row], *, key: str, statement: str, section: str,
                     theorem: str, psi_field: str, source: str, select: Callable[[Setting], bool],
                     provenance: str = "RECONSTRUCTED", ignore: tuple[str, ...] = ()) -> CheckResult:
-    """RECONSTRUCTED (THEORY.md §4/§5/§7): one constant band for ``c_hat = -log err / psi``.
+    """RECONSTRUCTED (docs/theory.md §4/§5/§7): one constant band for ``c_hat = -log err / psi``.
 
     `source` is ``"limit"`` (the exact Gaussian error of w_bar, a point), ``"network"`` (Monte
     Carlo error of the trained network) or ``"linear"`` (Monte Carlo error of ``sign <w_bar, x>``),
@@ -637,7 +637,7 @@ def check_rate_band(suite: Suite, rows: Sequence[Row], *, key: str, statement: s
 def check_one_sided_rate(suite: Suite, rows: Sequence[Row], *, key: str, statement: str, section: str,
                          theorem: str, psi_field: str, select: Callable[[Setting], bool],
                          polynomial_order_field: str | None = None) -> CheckResult:
-    """RECONSTRUCTED upper bounds of THEORY.md §5 with one free constant, fitted from the Monte
+    """RECONSTRUCTED upper bounds of docs/theory.md §5 with one free constant, fitted from the Monte
     Carlo error of ``sign <w_bar, x>`` (no exact error exists beyond Gaussian noise):
 
     - exponential (Theorem 6.2): ``err <= exp(-c psi)``; the largest constant that fits every run is
@@ -694,10 +694,10 @@ def _not_applicable(suite: Suite, candidates: Sequence[Row], theorem: str, base:
 
 
 # ---------------------------------------------------------------------------------------------
-# Phase transition (THEORY.md §4, §7)
+# Phase transition (docs/theory.md §4, §7)
 
 def check_phase_transition(suite: Suite, rows: Sequence[Row]) -> list[CheckResult]:
-    """RECONSTRUCTED (THEORY.md §4, §7): per group containing ``transition`` settings (a sweep of
+    """RECONSTRUCTED (docs/theory.md §4, §7): per group containing ``transition`` settings (a sweep of
     ||mu|| at fixed n and Sigma), the knee of the exponent of the exact error of w_bar against
     ``log ||mu||`` (slope 4 weak, 2 strong for Sigma = I) and its ``r`` against 1, decided by
     `verify.verdicts.phase_transition_check` (probit proxy ``(Phi^{-1}(err))^2``, which is psi
@@ -723,7 +723,7 @@ def check_phase_transition(suite: Suite, rows: Sequence[Row]) -> list[CheckResul
 
 
 # ---------------------------------------------------------------------------------------------
-# Candidate exponents on anisotropic suites (THEORY.md §4)
+# Candidate exponents on anisotropic suites (docs/theory.md §4)
 
 def covariance_family(setting: Setting) -> str:
     """The Sigma family of a setting, spikes told apart by direction (``spiked[e1]``...)."""
@@ -734,7 +734,7 @@ def covariance_family(setting: Setting) -> str:
 
 
 def in_psi_domain(setting: Setting) -> bool:
-    """psi's validity domain (THEORY.md §4, corrected 2026-11-29): the statement ``psi_domain``,
+    """psi's validity domain (docs/theory.md §4, corrected 2026-11-29): the statement ``psi_domain``,
     Tr Sigma / ||Sigma|| >= C_r n at the default C_r = 1; below it the interpolator absorbs Sigma's
     top directions."""
     return symbolic.statement("psi_domain").holds({**parameter_values(setting.config), "C_r": 1.0})
@@ -742,7 +742,7 @@ def in_psi_domain(setting: Setting) -> bool:
 
 def check_candidate_exponents(suite: Suite, rows: Sequence[Row], theorem: str,
                               candidates: Sequence[str]) -> list[CheckResult]:
-    """RECONSTRUCTED (THEORY.md §4): on the anisotropic Gaussian settings, which candidate
+    """RECONSTRUCTED (docs/theory.md §4): on the anisotropic Gaussian settings, which candidate
     exponents ``psi_k`` admit one constant band for ``-log err(w_bar) / psi_k``, over all the
     anisotropic settings and on each Sigma family separately (`covariance_family`). psi is judged
     only inside its validity domain (`in_psi_domain`). A FAIL here is a finding about the theory
@@ -776,7 +776,7 @@ def check_candidate_exponents(suite: Suite, rows: Sequence[Row], theorem: str,
 
 
 def beyond_result(suite: Suite) -> CheckResult:
-    """BEYOND (THEORY.md §8): the settings outside every hypothesis, simulated and never judged."""
+    """BEYOND (docs/theory.md §8): the settings outside every hypothesis, simulated and never judged."""
     names = tuple(s.name for s in suite.settings if s.beyond)
     return CheckResult(key="beyond", provenance="BEYOND", section="§8", verdict=NOT_APPLICABLE,
                        statement="Settings beyond the paper (label noise, d < n, large initialisation, "

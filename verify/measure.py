@@ -2,7 +2,7 @@
 
 `measure(config, setting, replicate)` samples the training set and the initialisation from
 ``config.seed`` (`theorybench.sampling.streams`), trains the network, computes the limit direction
-of THEORY.md §2.2 with its certificate, and returns tidy rows:
+of docs/theory.md §2.2 with its certificate, and returns tidy rows:
 
 - one ``checkpoint`` row per training checkpoint: ``step``, ``log_loss``, ``weight_norm``,
   ``pattern_fraction``, ``pattern_intact``, ``train_error`` and ``one_minus_cos``
@@ -120,7 +120,7 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
 
 def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray, W0: np.ndarray,
                      K: np.ndarray, run: Any) -> dict[str, Any]:
-    """The EXACT step-one activation criterion (THEORY.md §3) against gradient descent's step 1.
+    """The EXACT step-one activation criterion (docs/theory.md §3) against gradient descent's step 1.
 
     .. math::
         s_j y_k \\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0) + \\frac{\\eta}{n}\\,|a_j|
@@ -168,7 +168,7 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
 
 
 def certificate_columns(limit: Any) -> dict[str, Any]:
-    """Summary of the limit direction's certificate (THEORY.md §2.2, EXACT)."""
+    """Summary of the limit direction's certificate (docs/theory.md §2.2, EXACT)."""
     certificate = limit.certificate
     return {"ld_ok": bool(limit.refusal is None and certificate.ok),
             "ld_refusal": limit.refusal, "ld_reason": certificate.reason,
@@ -241,7 +241,7 @@ def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray
 
 
 def error_columns(config: Config, w_bar: np.ndarray | None) -> dict[str, Any]:
-    """Exact errors and conditional bounds of THEORY.md §2.4 (EXACT), as natural logs.
+    """Exact errors and conditional bounds of docs/theory.md §2.4 (EXACT), as natural logs.
 
     - ``log_bayes_error``: :math:`\\log\\Phi(-\\|\\Sigma^{-1/2}\\mu\\|)` (Gaussian noise only);
     - ``log_limit_error``: :math:`\\log\\Phi(-t/s)` with :math:`t = \\langle\\bar w,\\mu\\rangle`,
@@ -272,7 +272,7 @@ def error_columns(config: Config, w_bar: np.ndarray | None) -> dict[str, Any]:
 
 
 def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
-    """psi, r, candidate exponents, and every theorem's hypotheses and conclusions (THEORY.md §3–§6).
+    """psi, r, candidate exponents, and every theorem's hypotheses and conclusions (docs/theory.md §3–§6).
 
     ``psi`` and ``r`` are RECONSTRUCTED (§4); ``psi/<name>`` and ``r/<name>`` for every candidate
     exponent of `bounds.rates.CANDIDATE_EXPONENTS` (``cao_gu_belkin`` is PRIOR, §6) and for the

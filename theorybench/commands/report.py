@@ -11,7 +11,10 @@ rendered by `verify.render` to ``DIR/index.html``, ``DIR/report.md`` and ``DIR/f
 never enter the rows, so rows.jsonl is bit-identical across reruns with the same seed).
 
 Exit status: 0 when every unit ran (whatever the verdicts: a FAIL is a finding, reported
-prominently), 1 when some unit raised (its error is in the rows and the report), 2 for bad input.
+prominently), 1 when some unit raised (its error is in the rows and the report), 2 for bad input,
+3 with ``--fail-on fail`` when a claim of the paper FAILs (``--fail-on inconclusive``: FAILs or is
+INCONCLUSIVE), for CI jobs. Open questions of the specification, self-checks and BEYOND
+observations never set it (`verify.claims`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from theorybench.errors import UserInputError
 
 HELP = "sweep a suite of settings, judge every encoded statement, and write the report"
 DEFAULT_SUITE = "quick"
+FAIL_ON = {"fail": ("FAIL",), "inconclusive": ("FAIL", "INCONCLUSIVE")}
+EXIT_CLAIM_FAILED = 3
 PACKAGES = ("numpy", "scipy", "matplotlib", "mpmath", "sympy", "tqdm", "dask", "distributed")
 
 
@@ -55,6 +60,9 @@ def add_arguments(parser) -> None:
                              "(with every unit done, this only rewrites the report)")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
                         help="root seed of the sweep (default: the suite's root_seed)")
+    parser.add_argument("--fail-on", choices=FAIL_ON, default=None, dest="fail_on",
+                        help=f"exit with status {EXIT_CLAIM_FAILED} when a claim of the paper FAILs ('fail') or "
+                             "FAILs or is INCONCLUSIVE ('inconclusive'); for CI jobs")
 
 
 def _output_folder(args, suite_name: str) -> Path:
@@ -177,12 +185,34 @@ def _environment_section(environment):
     ))
 
 
+# The key figure of each claim card: (claim key, figure-name prefix of verify.analysis, suite regime
+# whose group the figure shows). Figures are named per group index, e.g. error_vs_psi_02.
+_CLAIM_FIGURES = (("4.8", "directional_convergence", ""), ("5.1-weak", "error_vs_psi", "weak"),
+                  ("5.1-strong", "error_vs_psi", "strong"), ("transition", "phase_transition", "transition"),
+                  ("6.2", "error_vs_psi", "sub_gaussian"), ("6.3", "error_vs_psi", "polynomial"))
+
+
+def claim_figures(suite) -> dict[str, str]:
+    """Claim key -> the name of its key figure (a name the report lacks shows no thumbnail)."""
+    groups = list(dict.fromkeys(s.group for s in suite.settings))  # the order of Suite.groups()
+    out = {}
+    for claim, prefix, regime in _CLAIM_FIGURES:
+        if not regime:
+            out[claim] = prefix
+            continue
+        group = next((s.group for s in suite.settings if s.regime == regime), None)
+        if group is not None:
+            out[claim] = f"{prefix}_{groups.index(group):02d}"
+    return out
+
+
 def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
     from verify.analysis import analyse
     from verify.executors import in_flight_limit, open_executor
     from verify.measure import measure
-    from verify.render import Report, as_report, write_report
+    from verify.phase_diagram import phase_diagram_section
+    from verify.render import Report, as_report, headline, write_report
     from verify.runner import check_writable, plan_units, run_sweep
     from verify.storage import ResultsFile, write_json
     from verify.suite import load_suite
@@ -207,16 +237,29 @@ def run(args) -> int:
         fingerprint=fingerprint)
     write_json(folder / "environment.json", environment)
     content = as_report(analyse(suite, outcome.rows), f"theorybench report — suite {suite.name}")
-    report = Report(content.title, (*content.sections, _run_section(suite, environment, outcome.rows),
-                                     _environment_section(environment)), content.checks)
+    diagram = phase_diagram_section(suite, outcome.rows)
+    report = Report(content.title, (*content.sections, *((diagram,) if diagram else ()),
+                                     _run_section(suite, environment, outcome.rows),
+                                     _environment_section(environment)), content.checks,
+                    regimes={s.name: s.regime for s in suite.settings}, claim_figures=claim_figures(suite))
     write_report(report, folder)
-    verdicts = [r.verdict for r in report.results()]
-    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE"))
-    print(f"{len(verdicts)} statements judged: {counts}.")
+    dashboard = report.dashboard()
+    print(headline(dashboard))
+    for card in dashboard.cards:
+        print(f"  {card.verdict:<14} {card.claim.title}")
+    apart = [f"{len(results)} {name}" for name, results in (
+        ("open question(s)", dashboard.open_questions), ("self-check(s)", dashboard.self_checks),
+        ("BEYOND statement(s)", dashboard.beyond)) if results]
+    if apart:
+        print(f"Apart from the claims: {', '.join(apart)} (see the report).")
     print(f"wrote {folder / 'index.html'}, {folder / 'report.md'}, {folder / 'rows.jsonl'} "
           f"({len(outcome.rows)} rows), {folder / 'environment.json'} (wall time {wall:.1f} s)")
     if outcome.failed:
         print(f"{len(outcome.failed)} unit(s) failed; see the report's Run section. Retry with --resume.",
               file=sys.stderr)
         return 1
+    if args.fail_on is not None and dashboard.any_verdict(FAIL_ON[args.fail_on]):
+        print(f"--fail-on {args.fail_on}: a claim of the paper is "
+              f"{' or '.join(FAIL_ON[args.fail_on])}; exit status {EXIT_CLAIM_FAILED}.", file=sys.stderr)
+        return EXIT_CLAIM_FAILED
     return 0
