@@ -152,7 +152,17 @@ def _holds(value) -> str:
     return {True: "yes", False: "NO", None: "n/a"}[value]
 
 
-def _log_text(log_value) -> str:
+# What a log of -inf means, said in words instead of a bare 0 (an exact zero is a finding).
+EXACT_ZERO_MEANINGS = {
+    "Bayes error": "mu' Sigma^+ mu = inf: mu is outside the range of Sigma (e.g. noise orthogonal to "
+                   "the mean), so the classes are separable without error",
+}
+
+
+def _log_text(log_value, name: str = "") -> str:
+    if log_value in ("-Infinity", -math.inf):
+        meaning = EXACT_ZERO_MEANINGS.get(name, "the quantity is exactly 0")
+        return f"exactly 0 (log = -inf; {meaning})"
     if isinstance(log_value, str):
         return log_value
     return f"log = {log_value:.4g}  (= 10^{log_value / LN10:.4g})"
@@ -195,7 +205,7 @@ def format_report(report: dict, source: str) -> str:
             if c["log_value"] is not None:
                 state = "" if theorem["applies"] else "  [theorem does not apply]"
                 lines.append(f"  {theorem['key']:<10} {c['name']:<12} {c['statement']}: "
-                             f"{_log_text(c['log_value'])}  {c['provenance']} {c['section']}{state}")
+                             f"{_log_text(c['log_value'], c['name'])}  {c['provenance']} {c['section']}{state}")
     rate_names = {c["name"] for c in report["rates"]}
     lines += ["", "Other conclusions"]
     for theorem in report["theorems"]:
