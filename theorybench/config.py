@@ -16,15 +16,17 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     signal = 3.0                # ||mu||, used with mean_direction unless `mean` is given
     mean_direction = "e1"       # "e1" (first coordinate axis) or "ones" ((1,...,1)/sqrt(d))
     # mean = [ ... ]            # explicit mean vector of length d (replaces signal/direction)
+    # mean_file = "mu.npy"      # or the mean vector as a .npy file (path relative to the TOML)
     class_balance = 0.5         # P(y = +1)
     label_flip = 0.0            # probability that a training label is flipped (BEYOND, §8)
 
     [data.covariance]
-    family = "isotropic"        # isotropic | power_law | spiked | user
+    family = "isotropic"        # isotropic | power_law | spiked | orthogonal | user
     # alpha = 1.0               # power_law: lambda_k proportional to k^-alpha, Tr Sigma = d
     # spike_strength = 4.0      # spiked: Sigma = I + theta u u^T
     # spike_direction = "mean"  # spiked: u = mu/||mu|| ("mean") or e_1 ("e1")
     # matrix = [[...], ...]     # user: a symmetric positive semi-definite d x d matrix
+    # matrix_file = "sigma.npy" # user, instead of matrix: a .npy file (path relative to the TOML)
 
     [data.noise]
     family = "gaussian"         # gaussian | rademacher | uniform | student_t | user
@@ -38,7 +40,7 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     init_scale = 1e-5           # omega: w_j(0) ~ N(0, omega^2 I_d)
 
     [training]
-    loss = "exponential"        # exponential | logistic (logistic is BEYOND, §8)
+    loss = "exponential"        # exponential | logistic | hinge (logistic and hinge are BEYOND, §8)
     step_size = 0.02            # eta
     max_steps = 1000
     log_loss_floor = -1000.0    # stop once log L(W) falls below this
@@ -46,10 +48,13 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     checkpoints = 20            # number of log-spaced checkpoints (step 0, 1 and the last included)
     normalized = false          # normalised GD (W <- W - eta grad L / L): a fast oracle, not the paper's algorithm
     implementation = "gram"     # gram (cost independent of d) | weight (reference)
+    stop_on_zero_train_error = false  # stop at the first step with every training margin > 0
+    stop_on_pattern_reached = false   # stop at the first step with every pair correctly activated
 
     [evaluation]
     test_points = 100000        # fresh points for the Monte Carlo test error
     confidence = 0.95           # level of the Clopper-Pearson interval
+    test_points_at_checkpoints = 0  # > 0: test error at every checkpoint on this many points
 """
 
 from __future__ import annotations
@@ -535,7 +540,8 @@ class TrainingConfig:
     Attributes
     ----------
     loss : str
-        ``exponential`` (the paper's) or ``logistic`` (BEYOND, §8).
+        ``exponential`` (the paper's), ``logistic`` or ``hinge`` (both BEYOND, §8; the hinge
+        subgradient convention is in `theorybench.numerics`).
     step_size : float
         eta > 0.
     max_steps : int
@@ -550,6 +556,12 @@ class TrainingConfig:
         the paper's algorithm.
     implementation : str
         ``gram`` (per-step cost independent of d, §2.5) or ``weight`` (reference).
+    stop_on_zero_train_error : bool
+        Stop (reason ``zero_train_error``) at the first step >= 1 at which every training margin
+        is > 0: the protocol of Karhadkar et al.'s code (docs/training.md).
+    stop_on_pattern_reached : bool
+        Stop (reason ``pattern_reached``) at the first step >= 1 at which every pair (i, j) is
+        correctly activated (the pattern of THEORY.md §2.1).
     """
 
     loss: str = "exponential"
@@ -560,6 +572,8 @@ class TrainingConfig:
     checkpoints: int = 20
     normalized: bool = False
     implementation: str = "gram"
+    stop_on_zero_train_error: bool = False
+    stop_on_pattern_reached: bool = False
 
     def __post_init__(self) -> None:
         _require_choice("training.loss", self.loss, LOSSES)
@@ -577,6 +591,9 @@ class TrainingConfig:
         _require(checkpoints >= 2, "training.checkpoints", checkpoints, "an integer >= 2")
         _require(isinstance(self.normalized, bool), "training.normalized", self.normalized, "true or false")
         _require_choice("training.implementation", self.implementation, IMPLEMENTATIONS)
+        for name in ("stop_on_zero_train_error", "stop_on_pattern_reached"):
+            _require(isinstance(getattr(self, name), bool), f"training.{name}", getattr(self, name),
+                     "true or false")
 
 
 @dataclass(frozen=True)
@@ -589,10 +606,15 @@ class EvaluationConfig:
         Number of fresh test points, >= 1.
     confidence : float
         Level of the two-sided interval, strictly between 0 and 1.
+    test_points_at_checkpoints : int
+        Fresh test points for the test error at *every* checkpoint (0: only the final iterate is
+        tested, with ``test_points``). The same points at every checkpoint (`theorybench.evaluation.
+        checkpoint_test_errors`).
     """
 
     test_points: int = 100_000
     confidence: float = 0.95
+    test_points_at_checkpoints: int = 0
 
     def __post_init__(self) -> None:
         points = _require_int("evaluation.test_points", self.test_points)
@@ -600,6 +622,8 @@ class EvaluationConfig:
         level = _require_real("evaluation.confidence", self.confidence)
         _require(0 < level < 1, "evaluation.confidence", level, "strictly between 0 and 1")
         object.__setattr__(self, "confidence", level)
+        along = _require_int("evaluation.test_points_at_checkpoints", self.test_points_at_checkpoints)
+        _require(along >= 0, "evaluation.test_points_at_checkpoints", along, "an integer >= 0 (0: off)")
 
 
 @dataclass(frozen=True)
