@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from theorybench.config import DataConfig, EvaluationConfig
 from theorybench.covariance import covariance_sqrt_apply
@@ -58,6 +57,13 @@ def resolve_network(model: Any, a: np.ndarray | None = None,
     return np.asarray(W, dtype=np.float64), np.asarray(a, dtype=np.float64), float(gamma)
 
 
+def _bar(points: int, progress: bool):
+    from tqdm import tqdm  # imported on use: the command line's start-up does not need it
+
+    return tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
+                delay=PROGRESS_DELAY_S)
+
+
 def _chunks(points: int, width: int) -> Iterator[int]:
     # A generator, not a list: the number of chunks grows with `points` (10^7 chunks of 104 rows
     # for 10^9 points at d = 20000), and memory must not.
@@ -80,8 +86,7 @@ def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator
     is bounded for any ``points`` and d. Returns the count with its Clopper–Pearson interval.
     """
     errors = 0
-    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
-              delay=PROGRESS_DELAY_S) as bar:
+    with _bar(points, progress) as bar:
         for rows in _chunks(points, data.d):
             X, y = sample_test_set(data, rng, rows)
             errors += count_errors(y * scores(X))
@@ -96,8 +101,7 @@ def _gaussian_network_error(W: np.ndarray, a: np.ndarray, gamma: float, data: Da
     # (W Sigma^{1/2})^T = Q R gives R^T R = W Sigma W^T exactly in law, even when it is singular.
     R = np.linalg.qr(covariance_sqrt_apply(data, W).T, mode="r")
     errors = 0
-    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
-              delay=PROGRESS_DELAY_S) as bar:
+    with _bar(points, progress) as bar:
         for rows in _chunks(points, W.shape[0]):
             y = sample_labels(data.class_balance, rng, rows)
             H = np.outer(y, mean_preactivation) + rng.standard_normal((rows, R.shape[0])) @ R

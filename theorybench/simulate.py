@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy
 
 from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict
@@ -87,6 +86,8 @@ class SimulationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The deterministic, JSON-ready content: scalars only, no big arrays, no wall times."""
+        import scipy  # for its version only; loaded by now (the intervals use scipy.special)
+
         reasons = beyond_reasons(self.config)
         checkpoints = [{name: _plain(getattr(c, name)) for name in CHECKPOINT_FIELDS}
                        for c in self.run.checkpoints]

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.stats import beta
 
 from theorybench.errors import UserInputError
 
@@ -49,10 +48,15 @@ def clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
     (float, float)
         The interval; ``lower = 0`` when k = 0 and ``upper = 1`` when k = n (EXACT edges).
     """
+    # The Beta quantile is scipy.special.betaincinv, which scipy.stats.beta.ppf calls: the same
+    # float64 values (checked equal on 20000 random (k, n, q)), without importing scipy.stats
+    # (about 1 s of the command line's start-up). Imported on use for the same reason.
+    from scipy.special import betaincinv
+
     _validate(k, n, confidence)
     alpha = 1.0 - float(confidence)
-    lower = 0.0 if k == 0 else float(beta.ppf(alpha / 2.0, k, n - k + 1))
-    upper = 1.0 if k == n else float(beta.ppf(1.0 - alpha / 2.0, k + 1, n - k))
+    lower = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2.0))
+    upper = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1.0 - alpha / 2.0))
     return lower, upper
 
 
