@@ -17,12 +17,11 @@ import math
 from typing import TYPE_CHECKING
 
 from theorybench import __version__
-from theorybench.config import Config, config_hash, config_to_dict, load_config
 from theorybench.errors import UserInputError
-from theorybench.sampling import sample_initialisation, sample_training_set, streams
 
 if TYPE_CHECKING:
     from bounds import Sample, Theorem
+    from theorybench.config import Config
 
 HELP = "evaluate the hypotheses and bounds of every encoded theorem on a configuration"
 LN10 = math.log(10.0)
@@ -44,7 +43,8 @@ def add_arguments(parser) -> None:
 
 # `bounds` is imported inside the functions below, not at module level: it builds its sympy
 # statements on import (about a second), and theorybench.cli imports every command module to build
-# its parser, so a module-level import would slow down every other command.
+# its parser, so a module-level import would slow down every other command. The configuration and
+# sampling layers (numpy) are imported on use for the same reason.
 
 
 def parse_constants(items: list[str]) -> dict[str, float]:
@@ -86,6 +86,8 @@ def draw_sample(config: Config) -> Sample:
     """The training set and initialisation of `theorybench simulate` for ``config.seed``."""
     from bounds import Sample
 
+    from theorybench.sampling import sample_initialisation, sample_training_set, streams
+
     data_rng, init_rng, _ = streams(config.seed)
     training = sample_training_set(config.data, data_rng)
     W0 = sample_initialisation(config.network, config.data.d, init_rng)
@@ -98,6 +100,7 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
     from bounds.contract import requirement_verdict
     from bounds.rates import parameter_values, regime
     from bounds.theorem_5_1 import rate_conclusions
+    from theorybench.config import config_hash, config_to_dict
 
     values = parameter_values(config)
     conclusions = rate_conclusions(values, "§4")
@@ -221,6 +224,8 @@ def format_report(report: dict, source: str) -> str:
 
 
 def run(args) -> int:
+    from theorybench.config import load_config
+
     config = load_config(args.config)
     if args.seed is not None:
         if args.seed < 0:

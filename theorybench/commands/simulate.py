@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from theorybench.config import config_hash, load_config
 from theorybench.errors import UserInputError
 
 HELP = "run one configuration: sample, train by gradient descent, measure the test error"
@@ -43,7 +42,9 @@ def _prepare_output(directory: Path) -> Path:
 
 
 def run(args) -> int:
-    # Imported here: the simulator (scipy.stats, the training loop) is not needed to parse arguments.
+    # Imported here: neither the configuration layer (numpy) nor the simulator is needed to parse
+    # arguments, and theorybench.cli imports every command module to build its parser.
+    from theorybench.config import config_hash, load_config
     from theorybench.simulate import simulate, summary
 
     config = load_config(args.config)
