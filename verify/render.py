@@ -56,12 +56,14 @@ def format_log_probability(log_p: float, digits: int = 3) -> str:
     """``p = exp(log_p)`` in scientific notation computed from the logarithm, so that probabilities
     below float64's smallest number print correctly (``exp(-5000)`` is ``2.9e-2172``).
 
-    ``log_p = -inf`` (an exact zero, e.g. no error observed) prints as ``"0 (none observed)"``.
+    ``log_p = -inf`` is an exact zero (a Bayes error with mu outside the range of Sigma, an exact
+    error of a direction that sees no noise), never an unobserved rate (Monte Carlo counts print as
+    k/n), and prints as ``"0 exactly (log = -inf)"``.
     """
     if math.isnan(log_p):
         return "NaN"
     if log_p == -math.inf:
-        return "0 (none observed)"
+        return "0 exactly (log = -inf)"
     log10 = log_p / math.log(10)
     exponent = math.floor(log10)
     mantissa = 10 ** (log10 - exponent)
