@@ -8,6 +8,11 @@ the figures before and after a change come from the same script and the same int
   ``--repeat`` runs: ``--help``; ``check`` and ``simulate`` on a configuration whose work is
   negligible (n = 2, d = 2, m = 2, 1 step, 1 test point), so that the process time is the time
   to the first line of work plus a few milliseconds;
+- the time to the first line of work: a process that builds the parser (as every command does)
+  and imports what `check` (`bounds`) or `simulate` (`theorybench.simulate`) needs before it
+  starts computing; the rest of a command's time is work, or imports made during the work
+  (``scipy.special`` for the Clopper-Pearson interval after training; sympy's ``lambdify`` on the
+  first evaluation of each statement in `check`);
 - the cumulative import time of the slowest top-level modules of each command, from
   ``python -X importtime``.
 
@@ -53,10 +58,21 @@ def commands(config: Path, out: Path) -> dict[str, list[str]]:
     }
 
 
-def timed_run(root: Path, arguments: list[str], extra: list[str] | None = None) -> tuple[float, str]:
+# What each command imports before its first line of work (theorybench.commands.*.run).
+FIRST_WORK = {
+    "check: first line of work": "import theorybench.cli as c; c.build_parser(); "
+                                 "import theorybench.config, bounds",
+    "simulate: first line of work": "import theorybench.cli as c; c.build_parser(); "
+                                    "import theorybench.config, theorybench.simulate",
+}
+
+
+def timed_run(root: Path, arguments: list[str], extra: list[str] | None = None,
+              module: bool = True) -> tuple[float, str]:
     env = dict(os.environ, PYTHONPATH=str(root))
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, *(extra or []), "-m", "theorybench", *arguments],
+    program = ["-m", "theorybench"] if module else []
+    done = subprocess.run([sys.executable, *(extra or []), *program, *arguments],
                           cwd=root, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -89,8 +105,12 @@ def main() -> None:
             times = [timed_run(root, arguments)[0] for _ in range(args.repeat)]
             _, trace = timed_run(root, arguments, ["-X", "importtime"])
             top = ", ".join(f"{name} {seconds:.2f}" for name, seconds in slowest_imports(trace))
-            print(f"{label:<28} min {min(times):.2f} s  median {statistics.median(times):.2f} s  "
+            print(f"{label:<30} min {min(times):.2f} s  median {statistics.median(times):.2f} s  "
                   f"(n = {args.repeat}); slowest imports (s): {top}")
+        for label, code in FIRST_WORK.items():
+            times = [timed_run(root, ["-c", code], module=False)[0] for _ in range(args.repeat)]
+            print(f"{label:<30} min {min(times):.2f} s  median {statistics.median(times):.2f} s  "
+                  f"(n = {args.repeat})")
 
 
 if __name__ == "__main__":
