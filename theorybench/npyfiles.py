@@ -13,6 +13,7 @@ the theory share one copy per process; ``allow_pickle=False`` keeps loading a pu
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,6 @@ def _read_bytes(path: str, key: str) -> bytes:
 
 
 def _decode(path: str, key: str, content: bytes) -> np.ndarray:
-    import io
-
     try:
         array = np.load(io.BytesIO(content), allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
