@@ -73,6 +73,7 @@ import numpy as np
 import tomli_w
 
 from theorybench.errors import ConfigError, UserInputError
+from theorybench.npyfiles import load_npy
 
 COVARIANCE_FAMILIES = ("isotropic", "power_law", "spiked", "orthogonal", "user")
 NOISE_FAMILIES = ("gaussian", "rademacher", "uniform", "student_t", "user")
@@ -223,8 +224,6 @@ class CovarianceConfig:
         if self.matrix is not None:
             return len(self.matrix)
         if self.matrix_file is not None:
-            from theorybench.npyfiles import load_npy
-
             return load_npy(self.matrix_file, "data.covariance.matrix_file", self.matrix_sha256)[0].shape[0]
         return None
 
@@ -241,8 +240,6 @@ _CHECKED_MATRIX_FILES: set[str] = set()
 
 
 def _validated_matrix_file(path: str, pinned: str | None) -> str:
-    from theorybench.npyfiles import load_npy
-
     name = "data.covariance.matrix_file"
     matrix, digest = load_npy(path, name, pinned)
     if digest not in _CHECKED_MATRIX_FILES:
@@ -450,8 +447,6 @@ class DataConfig:
             )
 
     def _validate_mean_file(self, d: int) -> None:
-        from theorybench.npyfiles import load_npy
-
         _forbid_unless("data.mean_file", self.mean_file, self.mean is None, "without data.mean")
         path = _require_path("data.mean_file", self.mean_file)
         mean, digest = load_npy(path, "data.mean_file", self.mean_sha256)
@@ -468,8 +463,6 @@ class DataConfig:
         if self.mean is not None:
             return np.array(self.mean, dtype=np.float64)
         if self.mean_file is not None:
-            from theorybench.npyfiles import load_npy
-
             return load_npy(self.mean_file, "data.mean_file", self.mean_sha256)[0].copy()
         mu = np.zeros(self.d)
         if self.mean_direction == "e1":

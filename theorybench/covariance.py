@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theorybench.config import CovarianceConfig, DataConfig
+from theorybench.npyfiles import load_npy
 
 # An eigenvalue of a user covariance counts as zero when it is below this multiple of
 # d * eps * ||Sigma||_2: eigh is backward stable, so the computed eigenvalues of a singular PSD
@@ -81,8 +82,6 @@ def _user_matrix(covariance: CovarianceConfig) -> np.ndarray:
     # Cached (read-only) because converting d^2 Python floats costs far more than using them; the
     # key is the frozen, hashable covariance configuration itself.
     if covariance.matrix_file is not None:
-        from theorybench.npyfiles import load_npy
-
         return load_npy(covariance.matrix_file, "data.covariance.matrix_file", covariance.matrix_sha256)[0]
     matrix = np.array(covariance.matrix, dtype=np.float64)
     matrix.flags.writeable = False
