@@ -145,7 +145,7 @@ def monte_carlo_test_error(model: Any, data: DataConfig, rng: np.random.Generato
                              confidence, progress=progress)
 
 
-def test_error_method(data: DataConfig) -> str:
+def error_sampling_method(data: DataConfig) -> str:
     """How `monte_carlo_test_error` draws its points for this data model: ``gaussian_preactivations``
     (the m pre-activations, exactly in law) or ``d_dimensional_points``."""
     return "gaussian_preactivations" if data.noise.family == "gaussian" else "d_dimensional_points"

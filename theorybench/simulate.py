@@ -20,7 +20,7 @@ import numpy as np
 
 from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict
-from theorybench.evaluation import checkpoint_test_errors, monte_carlo_test_error, test_error_method
+from theorybench.evaluation import checkpoint_test_errors, monte_carlo_test_error, error_sampling_method
 from theorybench.jsonio import strict_json_value
 from theorybench.sampling import TrainingSet, sample_initialisation, sample_training_set, streams
 from theorybench.stats import BinomialEstimate
@@ -125,7 +125,7 @@ class SimulationResult:
     def _test_dict(self, estimate: BinomialEstimate | None) -> dict[str, Any] | None:
         if estimate is None:
             return None
-        return {**estimate.to_dict(), "method": test_error_method(self.config.data),
+        return {**estimate.to_dict(), "method": error_sampling_method(self.config.data),
                 "provenance": "EXACT (Clopper-Pearson interval, coverage >= confidence)"}
 
     def to_json(self) -> str:

@@ -29,6 +29,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from bounds import THEOREMS
 from bounds.contract import Sample, requirement_verdict
@@ -46,7 +47,6 @@ from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
 from theorybench.evaluation import checkpoint_test_errors, count_errors
 from theorybench.network import leaky_relu, leaky_relu_derivative
-from theorybench.numerics import log_loss, log_loss_derivative
 from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
 from theorybench.training import train
 from verify.checks import BORDERLINE_RELATIVE
@@ -132,8 +132,9 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
         \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
 
     with :math:`\\ell_i(0)` the derivative weight of the loss at the initial margin (exponential:
-    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`; hinge: :math:`\\mathbf 1[y_i f_i < 1]`,
-    from `theorybench.numerics`), divided by :math:`L(W(0))` for normalised GD. Computed independently of the trainer, from ``W(0)`` and ``K`` only, and
+    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`; hinge: :math:`\\mathbf 1[y_i f_i < 1]`),
+    divided by :math:`L(W(0))` for normalised GD. Computed independently of the trainer, from
+    ``W(0)`` and ``K`` only, and
     compared pair by pair with the sign of :math:`s_j y_k H_{kj}(1)` of the trained run.
     Pairs whose value is within rounding of 0 (`BORDERLINE_RELATIVE`) are counted apart.
     """
@@ -145,8 +146,17 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
     signs = np.sign(a)
     H0 = X @ W0.T
     margins = y * (leaky_relu(H0, gamma) @ a)
-    weights = np.exp(log_loss_derivative(margins, config.training.loss))
-    loss = math.exp(log_loss(margins, config.training.loss))
+    # Written out, not taken from theorybench.numerics: the criterion is an independent
+    # re-derivation of the first step, checked against what the trainer did.
+    if config.training.loss == "exponential":
+        weights = np.exp(-margins)
+        loss = float(np.mean(weights))
+    elif config.training.loss == "hinge":
+        weights = (margins < 1.0).astype(np.float64)  # subgradient 0 at the kink, as the trainer
+        loss = float(np.mean(np.maximum(0.0, 1.0 - margins)))
+    else:
+        weights = expit(-margins)
+        loss = float(np.mean(np.logaddexp(0.0, -margins)))
     scale = config.training.step_size / n / (loss if config.training.normalized else 1.0)
     # contributions[i, j] = l_i phi'(H_ij) y_i |a_j|, so the step term is y_k K_k. @ contributions
     contributions = (weights * y)[:, None] * leaky_relu_derivative(H0, gamma) * np.abs(a)[None, :]
