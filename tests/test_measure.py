@@ -136,3 +136,10 @@ def test_checkpoint_rows_carry_the_test_error_along_training_and_the_stop_reason
     # Off by default: the rows keep their shape.
     assert "test_errors" not in measure(tiny(training={"max_steps": 5}), "plain", 0)[0]
     assert checkpoint_test_errors  # the one implementation both use
+
+
+def test_step_one_criterion_covers_the_hinge_loss():
+    # The criterion's hinge weights 1[u < 1] (written out in verify.measure) must predict the
+    # trainer's first step pair by pair, as for the other losses.
+    final = measure(tiny(training={"loss": "hinge", "max_steps": 5}), "hinge", 0)[-1]
+    assert final["step1_pairs"] == 32 and final["step1_disagreements"] == 0
