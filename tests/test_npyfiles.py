@@ -161,3 +161,16 @@ def test_orthogonal_bayes_error_is_zero_in_log_space():
     assert log_bayes_error(mu, sigma) == -math.inf
     # The direction mu = e_1 itself sees no noise (Sigma^{1/2} e_1 = 0 exactly): error exactly 0.
     assert log_exact_gaussian_error(mu, data) == -math.inf
+
+
+def test_a_relative_toml_path_records_an_absolute_npy_path(tmp_path, monkeypatch):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    np.save(folder / "mu.npy", np.arange(1.0, 4.0))
+    (folder / "run.toml").write_text("[data]\nn = 2\nd = 3\nmean_file = 'mu.npy'\n")
+    monkeypatch.chdir(tmp_path)
+    config = load_config("configs/run.toml")
+    assert config.data.mean_file == str(folder / "mu.npy")
+    # Written back and read from elsewhere, it still names the same file.
+    monkeypatch.chdir(folder)
+    assert config_from_toml(config_to_toml(config)) == config

@@ -64,6 +64,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -681,7 +682,9 @@ def _build(where: str, cls: type, values: Any, base_dir: Path | None = None) -> 
             kwargs[key] = _build(f"{where}.{key}", nested, value, base_dir)
         elif key in FILE_KEYS and base_dir is not None and isinstance(value, str) and value \
                 and not Path(value).is_absolute():
-            kwargs[key] = str(base_dir / value)
+            # Recorded as an absolute path, so that a configuration written back (config_to_toml,
+            # result.json) names the same file from any directory.
+            kwargs[key] = os.path.abspath(base_dir / value)
         elif key == "mean" and value is not None:
             kwargs[key] = tuple(value) if isinstance(value, list) else value
         elif key == "matrix" and value is not None:
