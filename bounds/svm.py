@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh, lstsq
-from scipy.optimize import nnls
 
 from theorybench.errors import UserInputError
 
@@ -173,6 +172,10 @@ def _least_distance(Q: np.ndarray):
     E = np.vstack([R, np.ones((1, n))])
     target = np.zeros(E.shape[0])
     target[-1] = 1.0
+    # Imported on use: scipy.optimize costs ~0.2 s to import, and `theorybench check` loads this
+    # module (through bounds) without solving a dual unless --sample is given.
+    from scipy.optimize import nnls
+
     u, _ = nnls(E, target, maxiter=max(50 * n, 1000))
     slack = 1.0 - float(u.sum())
     if slack <= SEPARABILITY_FACTOR * n * np.finfo(np.float64).eps:

@@ -198,3 +198,15 @@ def test_every_docs_example_checks_with_strict_json(capsys, example):
     status, out, err = run_check(capsys, str(path), "--sample", "--json")
     assert status == 0 and err == ""
     assert _strict_json(out)["evaluated_on"] == "sample"
+
+
+def test_a_zero_bayes_error_is_said_in_words_not_printed_as_a_bare_zero(capsys, tmp_path):
+    # Noise orthogonal to mu: mu is outside the range of Sigma and the Bayes error is exactly 0.
+    path = tmp_path / "orthogonal.toml"
+    path.write_text("[data]\nn = 20\nd = 500\n[data.covariance]\nfamily = 'orthogonal'\n")
+    status, out, err = run_check(capsys, str(path))
+    assert status == 0 and err == ""
+    bayes = [line for line in out.splitlines() if "Bayes error" in line and "Phi(" in line]
+    assert bayes and all("exactly 0 (log = -inf; mu' Sigma^+ mu = inf: mu is outside the range"
+                         in line for line in bayes)
+    assert not any("Infinity" in line for line in bayes)

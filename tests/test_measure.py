@@ -135,3 +135,28 @@ def test_non_gaussian_noise_has_bounds_but_no_exact_error():
     # the conditional bound (EXACT) is not below the Monte Carlo interval (99.9%, chance <= 1e-3)
     lower, _ = clopper_pearson(final["linear_errors"], final["test_points"], 0.999)
     assert lower <= math.exp(final["log_bound_best"])
+
+
+def test_checkpoint_rows_carry_the_test_error_along_training_and_the_stop_reason():
+    from theorybench.evaluation import checkpoint_test_errors
+    from theorybench.simulate import simulate
+
+    config = tiny(evaluation={"test_points_at_checkpoints": 400},
+                  training={"loss": "logistic", "stop_on_zero_train_error": True})
+    rows = measure(config, "peer", 0)
+    *checkpoints, final = rows
+    assert final["stop_reason"] == "zero_train_error" and final["final_train_error"] == 0.0
+    assert all(row["checkpoint_test_points"] == 400 for row in checkpoints)
+    # The same counts as simulate's, which draws the same run from the same seed.
+    expected = [e.errors for e in simulate(config).checkpoint_test_errors]
+    assert [row["test_errors"] for row in checkpoints] == expected
+    # Off by default: the rows keep their shape.
+    assert "test_errors" not in measure(tiny(training={"max_steps": 5}), "plain", 0)[0]
+    assert checkpoint_test_errors  # the one implementation both use
+
+
+def test_step_one_criterion_covers_the_hinge_loss():
+    # The criterion's hinge weights 1[u < 1] (written out in verify.measure) must predict the
+    # trainer's first step pair by pair, as for the other losses.
+    final = measure(tiny(training={"loss": "hinge", "max_steps": 5}), "hinge", 0)[-1]
+    assert final["step1_pairs"] == 32 and final["step1_disagreements"] == 0

@@ -76,7 +76,8 @@ def test_format_log_probability_below_float64():
     assert format_log_probability(-5000.0) == f"{mantissa}e{int(exponent):+d}"
     assert format_log_probability(math.log(9.9996e-5)) == "1.00e-4"  # the rounding carries
     assert format_log_probability(math.log(0.25)) == "2.50e-1"
-    assert format_log_probability(-math.inf) == "0 (none observed)"
+    # An exact zero (e.g. the Bayes error of noise orthogonal to mu), said as such.
+    assert format_log_probability(-math.inf) == "0 exactly (log = -inf)"
     assert format_value(math.nan) == "NaN" and format_value(-math.inf) == "−∞" and format_value(None) == "—"
 
 

@@ -135,7 +135,23 @@ def test_each_stop_reason_is_recorded_not_raised(implementation):
     # eta = 1e306: the first step is finite but the next increment (eta/n) e^{max(-u)} overflows.
     broken = train(Xt, yt, at, Wt, GAMMA, config(step_size=1e306, implementation=implementation))
     assert (broken.stop_reason, broken.steps_taken) == ("non_finite", 1)
-    assert {r.stop_reason for r in (budget, floor, diverged, broken)} == set(STOP_REASONS)
+
+    zero_error = train(X, y, a, W0, GAMMA, config(max_steps=10_000, stop_on_zero_train_error=True,
+                                                  implementation=implementation))
+    assert zero_error.stop_reason == "zero_train_error" and zero_error.final.train_error == 0.0
+    # It is the *first* such step: the step before still misclassified a point (recomputed here
+    # from the weights, independently of the trainer's margins).
+    steps = zero_error.steps_taken
+    before = W0 if steps == 1 else train(X, y, a, W0, GAMMA, config(
+        max_steps=steps - 1, implementation=implementation)).final_weights()
+    H = X @ before.T
+    assert np.any(y * (np.where(H > 0, H, GAMMA * H) @ a) <= 0)
+
+    pattern = train(X, y, a, W0, GAMMA, config(max_steps=10_000, stop_on_pattern_reached=True,
+                                               implementation=implementation))
+    assert pattern.stop_reason == "pattern_reached" and pattern.final.pattern_fraction == 1.0
+    assert {r.stop_reason for r in (budget, floor, diverged, broken, zero_error, pattern)} == \
+        set(STOP_REASONS)
 
 
 def test_divergence_margin_is_read_from_the_training_config():
@@ -262,9 +278,12 @@ def test_rows_carry_provenance_and_theory_section():
     paper = train(X, y, a, W0, GAMMA, config(max_steps=5))
     oracle = train(X, y, a, W0, GAMMA, config(max_steps=5, normalized=True))
     logistic = train(X, y, a, W0, GAMMA, config(max_steps=5, loss="logistic"))
+    hinge = train(X, y, a, W0, GAMMA, config(max_steps=5, loss="hinge"))
     assert paper.provenance == "PAPER"
     assert oracle.provenance == "BEYOND" and "oracle" in oracle.provenance_reason
     assert logistic.provenance == "BEYOND"
+    assert hinge.provenance == "BEYOND" and "hinge loss is BEYOND" in hinge.provenance_reason
+    assert hinge.rows()[0]["provenance"] == "BEYOND"
     row = paper.rows()[0]
     assert row["provenance"] == "PAPER" and "§2.5" in row["theory"] and row["step"] == 0
     assert "loss" not in row  # only log L is stored
@@ -318,3 +337,38 @@ def test_nan_margins_give_a_nan_training_error_not_zero():
     assert (run.stop_reason, run.steps_taken) == ("non_finite", 1)
     assert run.checkpoints[0].train_error == 0.0
     assert math.isnan(run.final.train_error)
+
+
+# --- The hinge loss (BEYOND): subgradient convention and the fixed point at zero loss ----------------
+
+def test_hinge_step_follows_the_subgradient_with_zero_at_the_kink():
+    # One neuron, a = 1, inputs chosen so that the margins are 2 (outside), 1 (on the kink) and
+    # 0.5 (inside the margin): only the last point pulls, with g = 1, so one GD step is
+    # w <- w + (eta / n) y_3 phi'(<w, x_3>) x_3 exactly.
+    X = np.array([[2.0, 0.0], [1.0, 0.0], [0.5, 0.0]])
+    y = np.ones(3)
+    a = np.array([1.0])
+    W0 = np.array([[1.0, 0.0]])
+    run = train(X, y, a, W0, GAMMA, TrainingConfig(loss="hinge", step_size=0.3, max_steps=1,
+                                                   checkpoints=2, implementation="weight"))
+    np.testing.assert_array_equal(run.final_weights(), W0 + 0.3 / 3 * X[2])
+    # L(0) = (0 + 0 + 0.5) / 3, in log space.
+    assert run.checkpoints[0].log_loss == pytest.approx(math.log(0.5 / 3), rel=1e-15)
+
+
+@pytest.mark.parametrize("implementation", ["gram", "weight"])
+def test_hinge_loss_reaches_exactly_zero_and_stops_at_the_fixed_point(implementation):
+    X, y, a, W0 = mixture(21, n=20, d=200, m=10)
+    run = train(X, y, a, W0, GAMMA, config(loss="hinge", step_size=0.5, max_steps=10_000,
+                                           log_loss_floor=-1000.0, implementation=implementation))
+    assert run.stop_reason == "loss_floor" and run.final.log_loss == -math.inf
+    H = run.preactivations(X)
+    assert np.all(y * (np.where(H > 0, H, GAMMA * H) @ a) >= 1.0)  # every margin outside the hinge
+    assert run.final.train_error == 0.0 and run.steps_taken < 10_000
+
+
+def test_hinge_normalised_gd_stops_at_zero_loss_without_nan():
+    X, y, a, W0 = mixture(22, n=20, d=200, m=10)
+    run = train(X, y, a, W0, GAMMA, config(loss="hinge", normalized=True, step_size=0.5,
+                                           max_steps=10_000))
+    assert run.stop_reason == "loss_floor" and np.all(np.isfinite(run.final_weights()))

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 from theorybench.progress import progress as progress_meter
 
-from theorybench.config import DataConfig
+from theorybench.config import DataConfig, EvaluationConfig
 from theorybench.covariance import covariance_sqrt_apply
 from theorybench.network import network_output, output_from_preactivations
-from theorybench.sampling import sample_labels, sample_test_set
+from theorybench.sampling import checkpoint_test_stream, sample_labels, sample_test_set
 from theorybench.stats import BinomialEstimate
 
 # Each chunk holds at most this many float64 entries per array (16 MiB), whatever d or m is.
@@ -138,6 +138,40 @@ def monte_carlo_test_error(model: Any, data: DataConfig, rng: np.random.Generato
         return _gaussian_network_error(W, a, gamma, data, rng, points, confidence, progress)
     return monte_carlo_error(lambda X: network_output(X, W, a, gamma), data, rng, points,
                              confidence, progress=progress)
+
+
+def error_sampling_method(data: DataConfig) -> str:
+    """How `monte_carlo_test_error` draws its points for this data model: ``gaussian_preactivations``
+    (the m pre-activations, exactly in law) or ``d_dimensional_points``."""
+    return "gaussian_preactivations" if data.noise.family == "gaussian" else "d_dimensional_points"
+
+
+def checkpoint_test_errors(run: Any, data: DataConfig, evaluation: EvaluationConfig,
+                           seed: int) -> list[BinomialEstimate | None]:
+    """Test error of :math:`W(t)` at every checkpoint of a `TrainingRun`, with exact intervals.
+
+    Each checkpoint is tested by `monte_carlo_test_error` on
+    ``evaluation.test_points_at_checkpoints`` fresh clean pairs drawn from a generator restarted
+    at every checkpoint (`theorybench.sampling.checkpoint_test_stream`): common random numbers, so
+    that the change of the error along training is not blurred by fresh sampling noise. With
+    d-dimensional points these are the same points at every checkpoint; with Gaussian noise the
+    same labels and standard normal draws, mapped through each checkpoint's pre-activation law
+    (exact in law, O(m^2) per point). A checkpoint with non-finite weights gets None.
+
+    Returns an empty list when ``test_points_at_checkpoints`` is 0 (off).
+    """
+    points = evaluation.test_points_at_checkpoints
+    if points == 0:
+        return []
+    out: list[BinomialEstimate | None] = []
+    for checkpoint in run.checkpoints:
+        W = run.weights_at(checkpoint.step)
+        if not np.all(np.isfinite(W)):
+            out.append(None)
+            continue
+        out.append(monte_carlo_test_error((W, run.a, run.gamma), data, checkpoint_test_stream(seed),
+                                          points, evaluation.confidence))
+    return out
 
 
 def log_exact_gaussian_error(w: np.ndarray, data: DataConfig) -> float:

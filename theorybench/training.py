@@ -8,7 +8,7 @@ the last step taken), why the run stopped, and the first step at which the activ
 docs/theory.md §2.1 failed, checked at *every* step (O(n m) per step).
 
 Provenance (docs/theory.md §0): plain GD on the exponential loss is the paper's algorithm (PAPER, §1);
-the logistic loss and normalised GD (:math:`W \\leftarrow W - \\eta \\nabla L / L`, a fast oracle
+the logistic and hinge losses and normalised GD (:math:`W \\leftarrow W - \\eta \\nabla L / L`, a fast oracle
 for the limit direction of §2.2, never the paper's algorithm) are BEYOND (§8). Each run says which.
 
 Stop reasons (docs/theory.md §2.6), checked after every step in this order:
@@ -20,7 +20,14 @@ Stop reasons (docs/theory.md §2.6), checked after every step in this order:
     :math:`e^{\\Delta}` over its initial value (``TrainingConfig.divergence_log_margin``, whose default is explained in `theorybench.config`).
     A recorded outcome, never an exception.
 ``loss_floor``
-    :math:`\\log L < ` ``training.log_loss_floor``.
+    :math:`\\log L < ` ``training.log_loss_floor``; this includes a hinge loss of exactly 0
+    (:math:`\\log L = -\\infty`, every margin >= 1), where the gradient is 0 and GD is at a
+    fixed point.
+``zero_train_error``
+    Only with ``training.stop_on_zero_train_error``: every training margin is > 0.
+``pattern_reached``
+    Only with ``training.stop_on_pattern_reached``: every pair (i, j) is correctly activated
+    (docs/theory.md §2.1).
 ``budget``
     ``training.max_steps`` steps were taken.
 """
@@ -38,7 +45,8 @@ from theorybench.gd_gram import GramSpaceGD
 from theorybench.gd_weight import WeightSpaceGD
 from theorybench.network import correctly_activated, descent_state
 
-STOP_REASONS = ("budget", "loss_floor", "divergence", "non_finite")
+STOP_REASONS = ("budget", "loss_floor", "divergence", "non_finite", "zero_train_error",
+                "pattern_reached")
 THEORY_SECTION = "docs/theory.md §2.5-2.6"
 
 # A progress bar appears only for runs still going after this many seconds: short runs (tests,
@@ -147,7 +155,7 @@ class TrainingRun:
     @property
     def provenance(self) -> str:
         """``PAPER`` for plain GD on the exponential loss (the paper's algorithm, docs/theory.md §1),
-        ``BEYOND`` for the logistic loss or normalised GD (docs/theory.md §8)."""
+        ``BEYOND`` for the logistic or hinge loss or normalised GD (docs/theory.md §8)."""
         return "PAPER" if self.loss == "exponential" and not self.normalized else "BEYOND"
 
     @property
@@ -156,7 +164,7 @@ class TrainingRun:
             return "normalised GD (W <- W - eta grad L / L) is a fast oracle for the limit " \
                 "direction, not the paper's algorithm (docs/theory.md §2.5, §8)"
         if self.loss != "exponential":
-            return "the paper trains on the exponential loss; the logistic loss is BEYOND (docs/theory.md §8)"
+            return f"the paper trains on the exponential loss; the {self.loss} loss is BEYOND (docs/theory.md §8)"
         return "full-batch GD on the exponential loss, as in the paper (docs/theory.md §1)"
 
     @property
@@ -359,7 +367,11 @@ def train(
             weights=weights,
         )
 
-    def stop_reason(state, initial_log_loss: float) -> str | None:
+    def stop_reason(state, initial_log_loss: float, pattern: np.ndarray | None = None) -> str | None:
+        # A hinge loss of exactly 0 (log L = -inf) is a fixed point, not a non-finite state.
+        zero_hinge_loss = training.loss == "hinge" and state.log_loss == -math.inf
+        if zero_hinge_loss and engine.is_finite():
+            return "loss_floor"
         if not (engine.is_finite() and math.isfinite(state.log_loss)
                 and np.isfinite(state.increment).all()):
             return "non_finite"
@@ -367,6 +379,10 @@ def train(
             return "divergence"
         if state.log_loss < training.log_loss_floor:
             return "loss_floor"
+        if training.stop_on_zero_train_error and bool(np.all(state.margins > 0)):
+            return "zero_train_error"
+        if training.stop_on_pattern_reached and pattern is not None and bool(pattern.all()):
+            return "pattern_reached"
         return None
 
     state = evaluate()
@@ -384,7 +400,7 @@ def train(
         pattern = correctly_activated(engine.preactivations, y, a)
         if first_break is None and not pattern.all():
             first_break = step
-        reason = stop_reason(state, initial_log_loss)
+        reason = stop_reason(state, initial_log_loss, pattern)
         if step in schedule or reason is not None:
             checkpoints.append(record(step, state, pattern, first_break is None))
         if bar is not None:

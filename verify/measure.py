@@ -6,7 +6,10 @@ of docs/theory.md §2.2 with its certificate, and returns tidy rows:
 
 - one ``checkpoint`` row per training checkpoint: ``step``, ``log_loss``, ``weight_norm``,
   ``pattern_fraction``, ``pattern_intact``, ``train_error`` and ``one_minus_cos``
-  (``1 - cos(W(t), W_hat)``, None without a certified limit direction);
+  (``1 - cos(W(t), W_hat)``, None without a certified limit direction); with
+  ``evaluation.test_points_at_checkpoints > 0`` also ``test_errors`` out of
+  ``checkpoint_test_points`` (`theorybench.evaluation.checkpoint_test_errors`; None for
+  non-finite weights);
 - one ``final`` row (``step = None``) with the run summary, the step-one activation criterion
   against what gradient descent did (§3), the limit direction's certificate (§2.2), the Monte
   Carlo test errors of the trained network and of ``sign <w_bar, x>`` on the same fresh points
@@ -44,7 +47,7 @@ from bounds.rates import (
 )
 from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
-from theorybench.evaluation import count_errors
+from theorybench.evaluation import checkpoint_test_errors, count_errors
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
 from theorybench.training import train
@@ -86,8 +89,9 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
         if certified else None
 
     head = {"setting": setting, "replicate": replicate}
+    along = checkpoint_test_errors(run, config.data, config.evaluation, config.seed)
     rows = []
-    for checkpoint in run.checkpoints:
+    for index, checkpoint in enumerate(run.checkpoints):
         gap = None
         if certified and checkpoint.weight_norm > 0:
             cosine = run.inner_product(limit.coefficients, checkpoint.step) / (checkpoint.weight_norm * hat_norm)
@@ -98,6 +102,9 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
                      "pattern_fraction": float(checkpoint.pattern_fraction),
                      "pattern_intact": bool(checkpoint.pattern_intact),
                      "train_error": float(checkpoint.train_error), "one_minus_cos": gap})
+        if along:
+            rows[-1]["checkpoint_test_points"] = config.evaluation.test_points_at_checkpoints
+            rows[-1]["test_errors"] = None if along[index] is None else along[index].errors
 
     last = run.checkpoints[-1]
     final: dict[str, Any] = {**head, "step": None, "kind": "final",
@@ -127,8 +134,9 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
         \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
 
     with :math:`\\ell_i(0)` the derivative weight of the loss at the initial margin (exponential:
-    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`), divided by :math:`L(W(0))` for
-    normalised GD. Computed independently of the trainer, from ``W(0)`` and ``K`` only, and
+    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`; hinge: :math:`\\mathbf 1[y_i f_i < 1]`),
+    divided by :math:`L(W(0))` for normalised GD. Computed independently of the trainer, from
+    ``W(0)`` and ``K`` only, and
     compared pair by pair with the sign of :math:`s_j y_k H_{kj}(1)` of the trained run.
     Pairs whose value is within rounding of 0 (`BORDERLINE_RELATIVE`) are counted apart.
     """
@@ -140,9 +148,14 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
     signs = np.sign(a)
     H0 = X @ W0.T
     margins = y * (leaky_relu(H0, gamma) @ a)
+    # Written out, not taken from theorybench.numerics: the criterion is an independent
+    # re-derivation of the first step, checked against what the trainer did.
     if config.training.loss == "exponential":
         weights = np.exp(-margins)
         loss = float(np.mean(weights))
+    elif config.training.loss == "hinge":
+        weights = (margins < 1.0).astype(np.float64)  # subgradient 0 at the kink, as the trainer
+        loss = float(np.mean(np.maximum(0.0, 1.0 - margins)))
     else:
         weights = expit(-margins)
         loss = float(np.mean(np.logaddexp(0.0, -margins)))

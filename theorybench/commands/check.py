@@ -23,12 +23,11 @@ import math
 from typing import TYPE_CHECKING
 
 from theorybench import __version__
-from theorybench.config import Config, config_hash, config_to_dict, load_config
 from theorybench.errors import UserInputError
-from theorybench.draws import default_draws, draw_sample, format_draws, tally_draws
 
 if TYPE_CHECKING:
     from bounds import Sample, Theorem
+    from theorybench.config import Config
 
 HELP = "evaluate the hypotheses and bounds of every encoded theorem on a configuration"
 LN10 = math.log(10.0)
@@ -55,7 +54,8 @@ def add_arguments(parser) -> None:
 
 # `bounds` is imported inside the functions below, not at module level: it builds its sympy
 # statements on import (about a second), and theorybench.cli imports every command module to build
-# its parser, so a module-level import would slow down every other command.
+# its parser, so a module-level import would slow down every other command. The configuration and
+# sampling layers (numpy) are imported on use for the same reason.
 
 
 def parse_constants(items: list[str]) -> dict[str, float]:
@@ -100,6 +100,7 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
     from bounds.contract import requirement_verdict
     from bounds.rates import parameter_values, regime
     from bounds.theorem_5_1 import rate_conclusions
+    from theorybench.config import config_hash, config_to_dict
 
     values = parameter_values(config)
     conclusions = rate_conclusions(values, "§4")
@@ -117,6 +118,8 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
             "hypotheses": [h.to_dict() for h in hypotheses],
             "conclusions": [c.to_dict() for c in theorem.conclusions(config, sample)],
         })
+    from theorybench.draws import tally_draws
+
     inconsistencies = [{"theorem": t["key"], "statement": c["statement"]}
                        for t in theorems for c in t["conclusions"] if c["name"] == "inconsistency"]
     return {
@@ -157,7 +160,17 @@ def _holds(value) -> str:
     return {True: "yes", False: "NO", None: "n/a"}[value]
 
 
-def _log_text(log_value) -> str:
+# What a log of -inf means, said in words instead of a bare 0 (an exact zero is a finding).
+EXACT_ZERO_MEANINGS = {
+    "Bayes error": "mu' Sigma^+ mu = inf: mu is outside the range of Sigma (e.g. noise orthogonal to "
+                   "the mean), so the classes are separable without error",
+}
+
+
+def _log_text(log_value, name: str = "") -> str:
+    if log_value in ("-Infinity", -math.inf):
+        meaning = EXACT_ZERO_MEANINGS.get(name, "the quantity is exactly 0")
+        return f"exactly 0 (log = -inf; {meaning})"
     if isinstance(log_value, str):
         return log_value
     return f"log = {log_value:.4g}  (= 10^{log_value / LN10:.4g})"
@@ -200,7 +213,7 @@ def format_report(report: dict, source: str) -> str:
             if c["log_value"] is not None:
                 state = "" if theorem["applies"] else "  [theorem does not apply]"
                 lines.append(f"  {theorem['key']:<10} {c['name']:<12} {c['statement']}: "
-                             f"{_log_text(c['log_value'])}  {c['provenance']} {c['section']}{state}")
+                             f"{_log_text(c['log_value'], c['name'])}  {c['provenance']} {c['section']}{state}")
     rate_names = {c["name"] for c in report["rates"]}
     lines += ["", "Other conclusions"]
     for theorem in report["theorems"]:
@@ -216,12 +229,16 @@ def format_report(report: dict, source: str) -> str:
     lines += [f"  INCONSISTENT  {i['theorem']}: {i['statement']}" for i in report["inconsistencies"]] \
         or ["  no printed bound contradicts an exact quantity (Bayes error, exact error on the draw)"]
     if report["draws"] is not None:
+        from theorybench.draws import format_draws
+
         titles = {t["key"]: t["title"] for t in report["theorems"]}
         lines += [""] + format_draws(report["draws"], titles)
     return "\n".join(lines)
 
 
 def run(args) -> int:
+    from theorybench.config import load_config
+
     config = load_config(args.config)
     if args.seed is not None:
         if args.seed < 0:
@@ -230,6 +247,8 @@ def run(args) -> int:
     constants = parse_constants(args.constant)
     if args.draws is not None and args.draws < 0:
         raise UserInputError(f"--draws = {args.draws} is not allowed: it must be an integer >= 0.")
+    from theorybench.draws import default_draws, draw_sample
+
     draws = default_draws(config) if args.draws is None else args.draws
     sample = draw_sample(config, config.seed) if args.sample else None
     report = evaluate_all(config, sample=sample, constants=constants, draws=draws)

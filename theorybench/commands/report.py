@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from theorybench import __version__
-from theorybench.config import config_hash
 from theorybench.errors import UserInputError
 
 HELP = "sweep a suite of settings, judge every encoded statement, and write the report"
@@ -208,6 +207,7 @@ def claim_figures(suite) -> dict[str, str]:
 
 def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
+    from theorybench.config import config_hash  # numpy: not needed to build the parser
     from verify.analysis import analyse
     from verify.executors import in_flight_limit, open_executor
     from verify.measure import measure

@@ -15,7 +15,6 @@ import dataclasses
 import time
 from pathlib import Path
 
-from theorybench.config import config_hash, load_config
 from theorybench.errors import UserInputError
 
 HELP = "run one configuration: sample, train by gradient descent, measure the test error"
@@ -49,6 +48,9 @@ def _prepare_output(directory: Path) -> Path:
 def run(args) -> int:
     # Imported here: the simulator (scipy.stats, the training loop) is not needed to parse arguments.
     from theorybench.commands.draw_theory import summary_lines, theory_on_draw
+    # Imported here: neither the configuration layer (numpy) nor the simulator is needed to parse
+    # arguments, and theorybench.cli imports every command module to build its parser.
+    from theorybench.config import config_hash, load_config
     from theorybench.simulate import simulate, summary
 
     config = load_config(args.config)
