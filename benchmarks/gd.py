@@ -5,8 +5,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/gd.py [--out FILE.md] [--dims 1000 10000 30000]
 
 For ``n = 100``, ``m = 64`` and each ``d``, every implementation starts from the same training set
-(isotropic Gaussian mixture of THEORY.md §1, ``||mu|| = 3``) and ``W(0)``, takes the same plain-GD
-steps on the exponential loss (``eta = 1/d``, inside the stability condition of THEORY.md §3 since
+(isotropic Gaussian mixture of docs/theory.md §1, ``||mu|| = 3``) and ``W(0)``, takes the same plain-GD
+steps on the exponential loss (``eta = 1/d``, inside the stability condition of docs/theory.md §3 since
 ``lambda_max(K) ~ d``), and the time per step is the fastest of several blocks of steps. A
 step is everything the trainer does per step: margins, log-loss and increment
 (`theorybench.network.descent_state`), the update, and the new pre-activations. The one-off Gram
@@ -14,7 +14,7 @@ set-up ``K = X X^T``, ``H(0) = X W(0)^T`` (``O(n^2 d)``) is reported separately.
 
 Fresh copies of every implementation then take the same 20 steps from the same start, and the
 largest relative Frobenius difference of their ``W(20)`` to the weight-space reference is printed
-as a check that they follow the same trajectory (THEORY.md §2.5). Prints a Markdown table; ``--out`` also writes
+as a check that they follow the same trajectory (docs/theory.md §2.5). Prints a Markdown table; ``--out`` also writes
 it to a file. Keeps to ~1 minute on 2 cores.
 """
 
@@ -66,7 +66,7 @@ class NumpyStepper:
 
 class TorchStepper:
     """Weight-space GD in PyTorch (float64, CPU) with the gradient from autograd: an independent
-    implementation of the same trajectory. log L = logsumexp(-u) - log n, as in THEORY.md §2.6."""
+    implementation of the same trajectory. log L = logsumexp(-u) - log n, as in docs/theory.md §2.6."""
 
     def __init__(self, torch, X, y, a, W0, eta):
         self.torch = torch

@@ -1,11 +1,11 @@
-"""Time the certified limit direction (THEORY.md §2.2) at n in {100, 300, 1000}, d = 5n.
+"""Time the certified limit direction (docs/theory.md §2.2) at n in {100, 300, 1000}, d = 5n.
 
 Run from the repository root::
 
     .venv/bin/python benchmarks/limit_direction.py [--sizes 100 300 1000] [--repeats 3]
         [--threads 1 2] [--write-docs]
 
-Data: the isotropic Gaussian mixture of THEORY.md §1 with ``||mu|| = 3`` along ``e_1``, balanced
+Data: the isotropic Gaussian mixture of docs/theory.md §1 with ``||mu|| = 3`` along ``e_1``, balanced
 labels, ``m = 20`` balanced neurons, ``gamma = 0.5``, one fixed seed per size. Three times are
 reported, each the minimum over ``--repeats`` runs (timeit's convention: on a shared machine the
 minimum is the run least disturbed by other processes; the median is printed beside it):

@@ -1,4 +1,4 @@
-"""bounds: the theory of arXiv:2505.16204 as checkable objects (THEORY.md §2–§6).
+"""bounds: the theory of arXiv:2505.16204 as checkable objects (docs/theory.md §2–§6).
 
 Pure functions of parameters and data; never imports the simulator. `THEOREMS` lists one instance
 of every encoded theorem with its default constants (all 1), in report order.

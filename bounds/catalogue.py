@@ -17,7 +17,7 @@ the instances where they hold. ``monotone`` declares the monotonicity the statem
 when given, is the same formula written in mpmath (``reference(instance, mp) -> mpf``), against
 which the float64 value is checked at escalating precision.
 
-Quantities and their instances (THEORY.md sections in brackets):
+Quantities and their instances (docs/theory.md sections in brackets):
 
 ========================== ==================== =====================================================
 quantity                   instance             exact value available to the runner
@@ -75,7 +75,7 @@ _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 
 @dataclass(frozen=True, eq=False)
 class DirectionInstance:
-    """A linear classifier ``g(x) = <w, x>`` and the law of a fresh pair (THEORY.md §1, §2.4).
+    """A linear classifier ``g(x) = <w, x>`` and the law of a fresh pair (docs/theory.md §1, §2.4).
 
     The pair is ``x = y mu + S xi`` with ``y = ±1`` equally likely, ``S = Sigma^{1/2}`` symmetric
     positive semi-definite and ``xi`` i.i.d. zero-mean unit-variance coordinates of the named family.
@@ -125,11 +125,11 @@ class DirectionInstance:
         return NoiseConfig(family=self.noise)
 
     def kurtosis(self) -> float:
-        """E xi^4 of the noise family (EXACT, THEORY.md §1)."""
+        """E xi^4 of the noise family (EXACT, docs/theory.md §1)."""
         return self.noise_config().kurtosis()
 
     def variance_proxy(self) -> float | None:
-        """The sub-Gaussian variance proxy of the noise family (EXACT, THEORY.md §1)."""
+        """The sub-Gaussian variance proxy of the noise family (EXACT, docs/theory.md §1)."""
         return self.noise_config().sub_gaussian_variance_proxy()
 
     def to_config(self) -> Config:
@@ -153,7 +153,7 @@ class DirectionInstance:
 
 @dataclass(frozen=True, eq=False)
 class StepInstance:
-    """A training set, a second layer, an initialisation and a step (THEORY.md §2.5, §3).
+    """A training set, a second layer, an initialisation and a step (docs/theory.md §2.5, §3).
 
     The quantity ``step_one_margins`` is the (n, m) array
     :math:`s_j y_k \\langle x_k, w_j(1)\\rangle` after one full-batch GD step on the exponential
@@ -193,7 +193,7 @@ class StepInstance:
         return int(self.a.size)
 
     def initial_log_losses(self) -> np.ndarray:
-        """:math:`\\log \\ell_i(0) = -y_i f(x_i; W(0))` (THEORY.md §2.6)."""
+        """:math:`\\log \\ell_i(0) = -y_i f(x_i; W(0))` (docs/theory.md §2.6)."""
         H = self.X @ self.W0.T
         f = leaky_relu(H, self.gamma) @ self.a
         return -self.y * f
@@ -210,7 +210,7 @@ class StepInstance:
 
 @dataclass(frozen=True, eq=False)
 class RateInstance:
-    """A population setting for a rate statement (THEORY.md §4–§6): the data model alone."""
+    """A population setting for a rate statement (docs/theory.md §4–§6): the data model alone."""
 
     data: DataConfig
 
@@ -254,9 +254,9 @@ class DeclaredBound:
     kind : str
         ``upper``, ``lower``, ``exact`` or ``sufficient``.
     provenance : str
-        THEORY.md §0 label.
+        docs/theory.md §0 label.
     section : str
-        THEORY.md section, e.g. ``"§2.4"``.
+        docs/theory.md section, e.g. ``"§2.4"``.
     quantity : str
         One of `QUANTITIES`.
     statement : str
@@ -274,7 +274,7 @@ class DeclaredBound:
     reference : callable or None
         ``reference(instance, mp) -> mpmath number``: the same formula in mpmath.
     constants : mapping
-        The universal constants used, by name (THEORY.md §0: explicit, default 1).
+        The universal constants used, by name (docs/theory.md §0: explicit, default 1).
     """
 
     name: str
@@ -364,7 +364,7 @@ def _sub_gaussian_positive_signal(instance: DirectionInstance) -> tuple[bool, st
 def log_gaussian_error(instance: DirectionInstance) -> float:
     """:math:`\\log \\Phi(-t/s)` by `bounds.error_functionals.log_gaussian_error_of_direction`.
 
-    EXACT (THEORY.md §2.4), from :math:`w`, :math:`\\mu` and :math:`\\Sigma = S^2`.
+    EXACT (docs/theory.md §2.4), from :math:`w`, :math:`\\mu` and :math:`\\Sigma = S^2`.
     """
     return log_gaussian_error_of_direction(instance.w, instance.mu, instance.sigma)
 
@@ -376,7 +376,7 @@ def _ratio(instance: DirectionInstance) -> float:
 def log_mills_upper(instance: DirectionInstance) -> float:
     """:math:`\\log[\\varphi(x)/x]`, :math:`x = t/s > 0`: :math:`\\Phi(-x) \\le \\varphi(x)/x`.
 
-    EXACT (textbook Mills-ratio bound, THEORY.md §2.4 Gaussian case).
+    EXACT (textbook Mills-ratio bound, docs/theory.md §2.4 Gaussian case).
     """
     x = _ratio(instance)
     return -0.5 * x * x - _HALF_LOG_TWO_PI - math.log(x)
@@ -385,7 +385,7 @@ def log_mills_upper(instance: DirectionInstance) -> float:
 def log_mills_lower(instance: DirectionInstance) -> float:
     """:math:`\\log[\\varphi(x)\\,x/(1+x^2)] \\le \\log \\Phi(-x)` for :math:`x = t/s > 0`.
 
-    EXACT (Gordon 1941, THEORY.md §2.4 Gaussian case). ``log1p`` keeps :math:`\\log(1+x^2)` exact
+    EXACT (Gordon 1941, docs/theory.md §2.4 Gaussian case). ``log1p`` keeps :math:`\\log(1+x^2)` exact
     for small x.
     """
     x = _ratio(instance)
@@ -404,7 +404,7 @@ def log_chernoff_upper(instance: DirectionInstance) -> float:
 def log_sub_gaussian_upper(instance: DirectionInstance) -> float:
     """:math:`-t^2 / (2 \\sigma_\\psi^2 s^2)` by `bounds.error_functionals.log_sub_gaussian_bound`.
 
-    EXACT (THEORY.md §2.4), for t > 0 and sub-Gaussian noise.
+    EXACT (docs/theory.md §2.4), for t > 0 and sub-Gaussian noise.
     """
     return log_sub_gaussian_bound(instance.t, instance.s, instance.variance_proxy()).log_value
 
@@ -416,14 +416,14 @@ def log_cantelli_upper(instance: DirectionInstance) -> float:
 
 def log_fourth_moment_upper(instance: DirectionInstance) -> float:
     """:math:`\\log[(3\\|b\\|_2^4 + (\\kappa_4-3)\\|b\\|_4^4)/t^4]`, Markov on the fourth moment,
-    by `bounds.error_functionals.log_fourth_moment_bound` (EXACT, THEORY.md §2.4)."""
+    by `bounds.error_functionals.log_fourth_moment_bound` (EXACT, docs/theory.md §2.4)."""
     return log_fourth_moment_bound(instance.t, instance.b, instance.kurtosis()).log_value
 
 
 def log_best_conditional_upper(instance: DirectionInstance) -> float:
     """The minimum of the valid §2.4 bounds, by `bounds.error_functionals.log_best_conditional_bound`.
 
-    EXACT (THEORY.md §2.4: "report the minimum of the valid bounds").
+    EXACT (docs/theory.md §2.4: "report the minimum of the valid bounds").
     """
     return log_best_conditional_bound(instance.t, instance.b, proxy=instance.variance_proxy(),
                                       kurtosis=instance.kurtosis())
@@ -496,7 +496,7 @@ def _mp_best_conditional_upper(instance: DirectionInstance, mp: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# The step-one activation criterion (THEORY.md §3), from `bounds.theorem_4_8`
+# The step-one activation criterion (docs/theory.md §3), from `bounds.theorem_4_8`
 
 
 def _sample(instance: StepInstance) -> Sample:
@@ -505,7 +505,7 @@ def _sample(instance: StepInstance) -> Sample:
 
 
 def step_one_criterion(instance: StepInstance) -> np.ndarray:
-    """The EXACT step-one criterion of THEORY.md §3 as computed by `bounds.theorem_4_8.step_one`.
+    """The EXACT step-one criterion of docs/theory.md §3 as computed by `bounds.theorem_4_8.step_one`.
 
     .. math:: s_j y_k \\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0)
               + \\frac{\\eta}{n}|a_j| \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
@@ -518,13 +518,13 @@ def step_one_criterion(instance: StepInstance) -> np.ndarray:
 
 
 def small_initialisation_margin(instance: StepInstance, *, C_init: float = 1.0) -> float:
-    """The DERIVED small-initialisation condition of THEORY.md §3 (`bounds.theorem_4_8`), as a margin.
+    """The DERIVED small-initialisation condition of docs/theory.md §3 (`bounds.theorem_4_8`), as a margin.
 
     .. math:: \\frac{\\eta}{C\\, n\\sqrt m} S_{\\min} - \\max_{k,j}|\\langle x_k, w_j(0)\\rangle| > 0
               \\;\\Rightarrow\\; \\text{every neuron correctly activated after step one},
 
     :math:`S_{\\min} = \\min_k(\\gamma\\ell_k(0)\\|x_k\\|^2 - \\sum_{i\\ne k}\\ell_i(0)(y_iy_kK_{ki})_-)`,
-    which in Case 1 is THEORY's :math:`\\gamma\\min_k \\ell_k(0)\\|x_k\\|^2`. DERIVED for C >= 1.
+    which in Case 1 is the specification's :math:`\\gamma\\min_k \\ell_k(0)\\|x_k\\|^2`. DERIVED for C >= 1.
     """
     one = step_one(_sample(instance))
     return float(instance.eta / (C_init * instance.n * math.sqrt(instance.m)) * one.step_min
@@ -532,7 +532,7 @@ def small_initialisation_margin(instance: StepInstance, *, C_init: float = 1.0) 
 
 
 # ---------------------------------------------------------------------------------------------
-# Rates of Theorems 5.1 / 6.2 / 6.3 and prior bounds (RECONSTRUCTED / PRIOR, THEORY.md §4–§6),
+# Rates of Theorems 5.1 / 6.2 / 6.3 and prior bounds (RECONSTRUCTED / PRIOR, docs/theory.md §4–§6),
 # evaluated from the sympy statements of `bounds.symbolic` (the mpmath reference is the same
 # expression lambdified for mpmath).
 
@@ -580,7 +580,7 @@ def _gaussian_data(instance: RateInstance) -> tuple[bool, str]:
     if family != "gaussian":
         return False, f"noise is {family}; the statement is for Gaussian mixtures"
     if instance.data.label_flip != 0.0:
-        return False, "label noise is BEYOND the theorems (THEORY.md §8)"
+        return False, "label noise is BEYOND the theorems (docs/theory.md §8)"
     return True, "Gaussian mixture without label noise"
 
 
@@ -588,7 +588,7 @@ def _sub_gaussian_data(instance: RateInstance) -> tuple[bool, str]:
     if instance.data.noise.sub_gaussian_variance_proxy() is None:
         return False, f"noise {instance.data.noise.family} is not sub-Gaussian"
     if instance.data.label_flip != 0.0:
-        return False, "label noise is BEYOND the theorems (THEORY.md §8)"
+        return False, "label noise is BEYOND the theorems (docs/theory.md §8)"
     return True, "sub-Gaussian noise without label noise"
 
 
@@ -612,11 +612,11 @@ def _finite_moment(instance: RateInstance) -> tuple[bool, str]:
     if not math.isfinite(absolute_moment(noise, order)):
         return False, f"E|xi|^{order:g} is infinite for noise {noise.family}"
     if instance.data.label_flip != 0.0:
-        return False, "label noise is BEYOND the theorems (THEORY.md §8)"
+        return False, "label noise is BEYOND the theorems (docs/theory.md §8)"
     return True, f"E|xi|^{order:g} finite"
 
 
-# signal up => error bound down; n up => down; d up (isotropic) => up: THEORY.md §4 (psi increases
+# signal up => error bound down; n up => down; d up (isotropic) => up: docs/theory.md §4 (psi increases
 # in ||mu|| and n and decreases in d for Sigma = I), likewise for every prior exponent of §6.
 _RATE_MONOTONE = {"signal": "nonincreasing", "n": "nonincreasing", "d": "nondecreasing"}
 

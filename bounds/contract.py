@@ -25,6 +25,10 @@ from theorybench.errors import UserInputError
 from theorybench.jsonio import strict_json_value
 
 EVALUATED_ON = ("parameters", "typical case", "sample")
+# Requirement keys that exist only on a drawn sample: the certificate of the limit direction
+# (docs/theory.md §2.2, §3). Without a sample they are not required (and the verdict says it is a
+# typical-case verdict).
+SAMPLE_ONLY_KEYS = ("certificate",)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class HypothesisResult:
     provenance : str
         One of `bounds.symbolic.PROVENANCES`.
     section : str
-        THEORY.md section.
+        docs/theory.md section.
     depends_on_sample : bool
         Whether the statement is about the drawn sample.
     evaluated_on : str
@@ -309,10 +313,15 @@ def requirement_verdict(results: Sequence[HypothesisResult],
     """
     rows = [r for r in results if r.verdict]
     typical = any(r.evaluated_on == "typical case" for r in rows)
+    on_sample = any(r.evaluated_on == "sample" for r in rows)
     for group in requirements:
         failures = []
         for key in group:
             keyed = [r for r in rows if r.key == key]
+            if not keyed and key in SAMPLE_ONLY_KEYS and not on_sample:
+                # A property of a drawn sample (the limit direction's certificate) has no typical
+                # value: without a sample it is not required, and the reason says so below.
+                break
             if not keyed:
                 failures.append(f"{key} was not evaluated")
                 continue
@@ -325,7 +334,8 @@ def requirement_verdict(results: Sequence[HypothesisResult],
             joined = " and ".join(failures) if len(failures) == 1 else \
                 "none of the alternatives holds: " + "; ".join(failures)
             return False, f"does not apply because {joined}"
-    suffix = " (typical case: evaluate on a sample for the actual draw)" if typical else ""
+    suffix = (" (typical case: evaluate on a sample, or over draws, for the actual draw and the "
+              "certificate of the limit direction)") if typical else ""
     return True, "applies: every required hypothesis holds" + suffix
 
 
@@ -334,7 +344,7 @@ class Theorem:
 
     Subclasses set ``key``, ``title``, ``section``, ``provenance``, ``requirements`` and
     ``default_constants`` and implement `hypotheses` and `conclusions`. Constants are keyword
-    arguments of the constructor (default 1, THEORY §0), validated to be finite and positive.
+    arguments of the constructor (default 1, docs/theory.md §0), validated to be finite and positive.
     """
 
     key = "theorem"

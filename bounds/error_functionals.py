@@ -1,6 +1,6 @@
 """Test error of a linear direction: exact Gaussian error, Bayes error and conditional bounds.
 
-EXACT (THEORY.md §2.4): for the classifier :math:`g(x) = \\langle w, x\\rangle` on a fresh pair
+EXACT (docs/theory.md §2.4): for the classifier :math:`g(x) = \\langle w, x\\rangle` on a fresh pair
 :math:`x = y\\mu + \\Sigma^{1/2}\\xi`, write
 
 .. math:: t = \\langle w, \\mu\\rangle, \\qquad b = \\Sigma^{1/2} w, \\qquad s = \\|b\\|_2,
@@ -41,7 +41,7 @@ from theorybench.covariance import (
 from theorybench.errors import UserInputError
 
 PROVENANCE = "EXACT"
-SECTION = "THEORY.md §2.4"
+SECTION = "docs/theory.md §2.4"
 # (t/s)^2 overflows float64 for t/s > ~1.3e154; beyond this ratio the logs are formed from
 # log(t/s) instead, which is exact to rounding for every finite ratio.
 LARGE_RATIO = 1e150
@@ -62,7 +62,7 @@ def _scale(name: str, value: float) -> float:
 
 
 def log_gaussian_error(t: float, s: float) -> float:
-    """:math:`\\log \\Phi(-t/s)`, the log of the exact Gaussian error (EXACT, THEORY.md §2.4).
+    """:math:`\\log \\Phi(-t/s)`, the log of the exact Gaussian error (EXACT, docs/theory.md §2.4).
 
     Parameters
     ----------
@@ -101,7 +101,7 @@ def _check_covariance(sigma: np.ndarray, d: int) -> np.ndarray:
 
 
 def log_gaussian_error_of_direction(w: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
-    """:math:`\\log\\Phi(-\\langle w,\\mu\\rangle/\\|\\Sigma^{1/2}w\\|)` (EXACT, THEORY.md §2.4).
+    """:math:`\\log\\Phi(-\\langle w,\\mu\\rangle/\\|\\Sigma^{1/2}w\\|)` (EXACT, docs/theory.md §2.4).
 
     Parameters
     ----------
@@ -168,7 +168,7 @@ def log_bayes_error(mu: np.ndarray | DataConfig, sigma: np.ndarray | None = None
 
 @dataclass(frozen=True)
 class ConditionalBound:
-    """An upper bound on the conditional error of a linear direction (EXACT, THEORY.md §2.4).
+    """An upper bound on the conditional error of a linear direction (EXACT, docs/theory.md §2.4).
 
     Attributes
     ----------
@@ -182,7 +182,7 @@ class ConditionalBound:
     reason : str
         One line.
     provenance, section : str
-        ``"EXACT"`` and ``"THEORY.md §2.4"``.
+        ``"EXACT"`` and ``"docs/theory.md §2.4"``.
     """
 
     name: str
@@ -304,7 +304,7 @@ def log_fourth_moment_bound(t: float, b: np.ndarray, kurtosis: float | None) -> 
 
 def conditional_bounds(t: float, b: np.ndarray, *, proxy: float | None = None,
                        kurtosis: float | None = None) -> list[ConditionalBound]:
-    """The three conditional bounds of THEORY.md §2.4 for ``t = <w, mu>`` and ``b = Sigma^{1/2} w``."""
+    """The three conditional bounds of docs/theory.md §2.4 for ``t = <w, mu>`` and ``b = Sigma^{1/2} w``."""
     b = np.asarray(b, dtype=np.float64)
     s = float(np.linalg.norm(b))
     return [log_sub_gaussian_bound(t, s, proxy), log_cantelli_bound(t, s),

@@ -1,6 +1,6 @@
 """The limit direction of gradient descent, with a certificate checked through the real network.
 
-EXACT (THEORY.md §2.1–2.3), given that the activation pattern of §2.1 holds. With
+EXACT (docs/theory.md §2.1–2.3), given that the activation pattern of §2.1 holds. With
 :math:`s_j = \\operatorname{sign} a_j` and :math:`c_{ij} = 1` if :math:`s_j = y_i`, :math:`\\gamma`
 otherwise, the network on the training points is linear in :math:`V = (s_j w_j)_j`, and gradient
 descent on the exponential loss converges in direction (Soudry et al. 2018, PRIOR for the rate) to
@@ -42,12 +42,12 @@ from theorybench.errors import UserInputError
 from theorybench.network import leaky_relu
 
 PROVENANCE = "EXACT"
-SECTION = "THEORY.md §2.2-2.3"
+SECTION = "docs/theory.md §2.2-2.3"
 
 
 @dataclass(frozen=True)
 class Certificate:
-    """The optimality and consistency checks of a limit direction (EXACT, THEORY.md §2.2).
+    """The optimality and consistency checks of a limit direction (EXACT, docs/theory.md §2.2).
 
     All quantities are evaluated through the real network :math:`f(x; \\hat W)` with the leaky
     ReLU, from the Gram matrix, independently of the solver.
@@ -94,7 +94,7 @@ class Certificate:
 
 @dataclass(frozen=True)
 class LimitDirection:
-    """The lifted hard-margin solution :math:`\\hat W` and its certificate (THEORY.md §2.2–2.3).
+    """The lifted hard-margin solution :math:`\\hat W` and its certificate (docs/theory.md §2.2–2.3).
 
     Check ``refusal`` (None when the direction is certified) before using the arrays.
 
@@ -188,7 +188,7 @@ def limit_coefficients(lam: np.ndarray, y: np.ndarray, a: np.ndarray, gamma: flo
 
 def certify(K: np.ndarray, y: np.ndarray, a: np.ndarray, gamma: float, lam: np.ndarray,
             *, tolerance: float = DEFAULT_TOLERANCE) -> Certificate:
-    """Verify a dual vector through the real network (EXACT, THEORY.md §2.2).
+    """Verify a dual vector through the real network (EXACT, docs/theory.md §2.2).
 
     Pre-activations :math:`H = K B` (``H_ij = <x_i, w_hat_j>``), margins
     :math:`y_i\\sum_j a_j\\phi(H_{ij})` with the leaky ReLU itself, and
@@ -209,7 +209,7 @@ def certify(K: np.ndarray, y: np.ndarray, a: np.ndarray, gamma: float, lam: np.n
     if violations:
         reason = (f"pattern not self-consistent: s_j y_i <x_i, w_hat_j> <= 0 at {violations} of "
                   f"{H.size} pairs (i, j), so the lifted SVM is not the limit of gradient descent "
-                  "(THEORY.md §2.2)")
+                  "(docs/theory.md §2.2)")
     elif residual > tolerance:
         reason = (f"KKT residual {residual:.3g} exceeds the tolerance {tolerance:.3g} (margin "
                   f"{min_margin:.15g}, slackness {slackness:.3g}, infeasibility {infeasibility:.3g})")

@@ -1,4 +1,4 @@
-"""Rate quantities of THEORY.md §4 and §6: psi, the regime indicator r, the candidate exponents.
+"""Rate quantities of docs/theory.md §4 and §6: psi, the regime indicator r, the candidate exponents.
 
 All numbers here are generated from the sympy expressions of `bounds.symbolic` (one source for the
 formula, its value and its LaTeX). Provenance: psi, psi_alt and r are RECONSTRUCTED (§4); the
@@ -33,7 +33,7 @@ CANDIDATE_EXPONENTS: dict[str, tuple[str, str]] = {
     "psi_alt": ("psi_alt", "regime_indicator_alt"),
     "cao_gu_belkin": ("psi_cao_gu_belkin", "regime_indicator"),
 }
-# Default failure probability of the PRIOR high-probability statements (THEORY §6): not a universal
+# Default failure probability of the PRIOR high-probability statements (docs/theory.md §6): not a universal
 # constant but a parameter of those statements; 0.05 is the conventional level.
 DEFAULT_DELTA = 0.05
 
@@ -66,7 +66,7 @@ def parameter_values(config: Config, *, delta: float = DEFAULT_DELTA) -> dict[st
 def candidate_exponent(name: str, values: Mapping[str, float]) -> float:
     """The candidate exponent ``name`` (one of `CANDIDATE_EXPONENTS`) at the parameter values.
 
-    RECONSTRUCTED (psi, psi_alt; THEORY §4) or PRIOR (cao_gu_belkin; §6).
+    RECONSTRUCTED (psi, psi_alt; docs/theory.md §4) or PRIOR (cao_gu_belkin; §6).
     """
     if name not in CANDIDATE_EXPONENTS:
         raise UserInputError(
@@ -76,7 +76,7 @@ def candidate_exponent(name: str, values: Mapping[str, float]) -> float:
 
 
 def psi(values: Mapping[str, float]) -> float:
-    """psi of THEORY §4 (RECONSTRUCTED)."""
+    """psi of docs/theory.md §4 (RECONSTRUCTED)."""
     return candidate_exponent("psi", values)
 
 
@@ -96,7 +96,7 @@ def regime(r: float) -> str:
 
 
 def absolute_moment(noise: NoiseConfig, order: float) -> float:
-    """E|xi|^order for the standardised noise law (EXACT, THEORY §1); ``inf`` when it is infinite.
+    """E|xi|^order for the standardised noise law (EXACT, docs/theory.md §1); ``inf`` when it is infinite.
 
     Gaussian :math:`2^{q/2}\\Gamma(\\frac{q+1}{2})/\\sqrt\\pi`; Rademacher 1; Uniform[-sqrt3, sqrt3]
     :math:`3^{q/2}/(q+1)`; Student-t with nu > q, scaled by :math:`\\sqrt{(\\nu-2)/\\nu}`:
@@ -135,4 +135,20 @@ def default_moment_order(noise: NoiseConfig) -> float:
     if noise.family == "student_t":
         return (2.0 + noise.nu) / 2.0
     return 4.0
+
+
+def deterministic_equivalent_of(config: Config):
+    """psi_DE of `bounds.deterministic_equivalent` for a configuration (RECONSTRUCTED, §4), or None
+    when kappa does not exist (rank Sigma <= n)."""
+    from bounds.deterministic_equivalent import deterministic_equivalent
+    from theorybench.covariance import covariance_spectrum
+
+    eigenvalues, multiplicities, weights = covariance_spectrum(config.data)
+    return deterministic_equivalent(eigenvalues, multiplicities, weights, config.data.n)
+
+
+def effective_rank(values: Mapping[str, float]) -> float:
+    """r_0(Sigma) = Tr Sigma / ||Sigma|| (EXACT). psi is valid only where it is >~ n (§4): below,
+    the interpolator absorbs Sigma's top eigendirections (docs/theory.md §4, corrected 2026-11-29)."""
+    return values["tr_sigma"] / values["sigma_op"] if values["sigma_op"] > 0 else math.nan
 

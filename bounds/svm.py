@@ -1,6 +1,6 @@
 """Hard-margin support vector machines through the Gram matrix: the dual solver and the linear SVM.
 
-Every hard-margin problem of the toolkit has the form (EXACT, THEORY.md §2.2): points
+Every hard-margin problem of the toolkit has the form (EXACT, docs/theory.md §2.2): points
 :math:`\\tilde x_i` in some Euclidean space, known only through their Gram matrix
 :math:`Q_{ik} = \\langle \\tilde x_i, \\tilde x_k\\rangle` (positive semi-definite, possibly
 singular), and
@@ -12,7 +12,7 @@ singular), and
     \\qquad w = \\sum_i \\lambda_i \\tilde x_i .
 
 `solve_margin_dual` solves the dual for any such ``Q``. The linear hard-margin SVM of the raw data
-(no bias), kept for comparison with the network's limit direction (THEORY.md §2.3), is the case
+(no bias), kept for comparison with the network's limit direction (docs/theory.md §2.3), is the case
 :math:`\\tilde x_i = y_i x_i`, i.e. :math:`Q = Y K Y`.
 
 Solver (the proofs are in ``docs/limit_direction.md``):
@@ -31,7 +31,7 @@ Solver (the proofs are in ``docs/limit_direction.md``):
    and the points are not separable exactly when the minimum is 0 (then
    :math:`\\mathbf 1^\\top u^\\star = 1`, :math:`R u^\\star = 0`: the origin lies in the convex hull
    of the points). :math:`\\nu = u^\\star / \\mathbf 1^\\top u^\\star` is the min-norm point of the
-   convex hull of THEORY.md §2.2.
+   convex hull of docs/theory.md §2.2.
 3. *Polish*: Newton (iterative-refinement) steps on the support, kept only while they lower the
    relative KKT residual and keep :math:`\\lambda \\ge 0`.
 
@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh, lstsq
-from scipy.optimize import nnls
 
 from theorybench.errors import UserInputError
 
@@ -173,6 +172,10 @@ def _least_distance(Q: np.ndarray):
     E = np.vstack([R, np.ones((1, n))])
     target = np.zeros(E.shape[0])
     target[-1] = 1.0
+    # Imported on use: scipy.optimize costs ~0.2 s to import, and `theorybench check` loads this
+    # module (through bounds) without solving a dual unless --sample is given.
+    from scipy.optimize import nnls
+
     u, _ = nnls(E, target, maxiter=max(50 * n, 1000))
     slack = 1.0 - float(u.sum())
     if slack <= SEPARABILITY_FACTOR * n * np.finfo(np.float64).eps:
@@ -198,7 +201,7 @@ def _polish(Q: np.ndarray, lam: np.ndarray, solve) -> np.ndarray:
 
 
 def solve_margin_dual(Q: np.ndarray, *, name: str = "Q") -> DualSolution:
-    """Solve the hard-margin dual for a positive semi-definite Gram matrix Q (EXACT, THEORY.md §2.2).
+    """Solve the hard-margin dual for a positive semi-definite Gram matrix Q (EXACT, docs/theory.md §2.2).
 
     .. math:: \\lambda^\\star = \\arg\\min_{\\lambda \\ge 0}
               \\tfrac12 \\lambda^\\top Q \\lambda - \\mathbf 1^\\top \\lambda
@@ -268,7 +271,7 @@ def solve_validated_dual(Q: np.ndarray) -> DualSolution:
 
 @dataclass(frozen=True)
 class LinearSVM:
-    """The raw-data linear hard-margin SVM without bias (EXACT, THEORY.md §2.3 comparison).
+    """The raw-data linear hard-margin SVM without bias (EXACT, docs/theory.md §2.3 comparison).
 
     Attributes
     ----------

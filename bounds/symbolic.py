@@ -1,4 +1,4 @@
-"""Every encoded condition and bound as a sympy expression in named symbols (THEORY.md §3–§6).
+"""Every encoded condition and bound as a sympy expression in named symbols (docs/theory.md §3–§6).
 
 One `Statement` per encoded formula: a *quantity* (psi, the regime indicator, a log error bound) or a
 *condition* ``lhs REL rhs``. The numeric functions are generated from the expressions with
@@ -27,7 +27,7 @@ Symbols (all positive reals; names are the keys of the value dictionaries):
 ``delta``             failure probability of the PRIOR bounds
 sample statistics     ``min_corr, orth_ratio, norm_sq_min, off_max, rho, init_max, step_min,
                       loss_1, lift_radius_sq, lift_lambda_max, step_one_min`` (defined where used, §3)
-constants             ``C_1, C_2, C_init, C_61, C_u, c_u, c_l, C_l, C_sg, c_sg, C_K, c_CL, C_CGB,
+constants             ``C_1, C_2, C_init, C_61, C_u, c_u, c_l, C_l, C_sg, c_sg, C_K, c_CL, C_CL, C_CGB,
                       C_F, C_B, c_B`` (universal constants, default 1, never literals)
 ====================  ==========================================================================
 """
@@ -68,10 +68,10 @@ step_min, step_one_min = sp.symbols("step_min step_one_min", real=True)
 C_1, C_2, C_init, C_61 = sp.symbols("C_1 C_2 C_init C_61", **_POSITIVE)
 C_u, c_u, c_l, C_l = sp.symbols("C_u c_u c_l C_l", **_POSITIVE)
 C_sg, c_sg, C_K = sp.symbols("C_sg c_sg C_K", **_POSITIVE)
-c_CL, C_CGB, C_F = sp.symbols("c_CL C_CGB C_F", **_POSITIVE)
+c_CL, C_CL, C_CGB, C_F, C_r = sp.symbols("c_CL C_CL C_CGB C_F C_r", **_POSITIVE)
 C_B, c_B = sp.symbols("C_B c_B", **_POSITIVE)
 
-CONSTANT_SYMBOLS = (C_1, C_2, C_init, C_61, C_u, c_u, c_l, C_l, C_sg, c_sg, C_K, c_CL, C_CGB, C_F,
+CONSTANT_SYMBOLS = (C_1, C_2, C_init, C_61, C_u, c_u, c_l, C_l, C_sg, c_sg, C_K, c_CL, C_CL, C_CGB, C_F, C_r,
                     C_B, c_B)
 CONSTANT_NAMES = tuple(s.name for s in CONSTANT_SYMBOLS)
 
@@ -83,7 +83,7 @@ _LATEX_NAMES = {
     off_max: r"\max_{i\ne k}|K_{ik}|", init_max: r"\max_{k,j}|\langle x_k, w_j(0)\rangle|",
     step_min: r"S_{\min}", loss_1: r"L(W(1))", lift_radius_sq: r"\max_i\|\tilde x_i\|^2",
     step_one_min: r"\min_{k,j} s_j y_k\langle x_k, w_j(1)\rangle",
-    lift_lambda_max: r"\lambda_{\max}(Q)", kappa: r"\kappa", c_CL: r"c_{\mathrm{CL}}",
+    lift_lambda_max: r"\lambda_{\max}(Q)", kappa: r"\kappa", c_CL: r"c_{\mathrm{CL}}", C_CL: r"C_{\mathrm{CL}}",
     C_CGB: r"C_{\mathrm{CGB}}", C_F: r"C_{\mathrm{F}}", C_sg: r"C_{\mathrm{sG}}",
     c_sg: r"c_{\mathrm{sG}}", C_61: r"C_{6.1}", C_init: r"C_{\mathrm{init}}",
 }
@@ -112,7 +112,7 @@ class Statement:
     description : str
         One line, in words.
     provenance : str
-        One of `PROVENANCES` (THEORY.md §0).
+        One of `PROVENANCES` (docs/theory.md §0).
     section : str
         The THEORY.md section, e.g. ``"§4"``.
     expr : sympy.Expr or None
@@ -244,15 +244,36 @@ def _quantity(name, description, provenance, section, expr):
 
 
 # ---------------------------------------------------------------------------------------------
-# Rates (THEORY.md §4, §6)
+# Rates (docs/theory.md §4, §6)
 
 PSI = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2)
 PSI_ALT = n * mu_norm**4 / (n * mu_norm**2 * sigma_op + sigma_op * tr_sigma)
 PSI_CAO_GU_BELKIN = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2 + n * sigma_op**2)
 REGIME = n * mu_sigma_mu / tr_sigma2
 REGIME_ALT = n * mu_norm**2 / tr_sigma
-# ``x~_i`` of THEORY §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
+# ``x~_i`` of docs/theory.md §2.1 has squared norm (sum_j a_j^2 c_ij^2) ||x_i||^2; the larger class factor:
 LIFT_FACTOR = sp.Max(m_pos + (m - m_pos) * gamma**2, (m - m_pos) + m_pos * gamma**2) / m
+
+# Typical values of sample quantities (RECONSTRUCTED, docs/theory.md §3 "typical values"), each with
+# the log factor of a maximum over the ~n^2/2 pairs (or n points) it is taken over:
+# max_{i != k} |<x_i, x_k> - y_i y_k ||mu||^2| ~ 2 sqrt(Tr Sigma^2 log n) + 2 sqrt(2 mu'Sigma mu log n)
+# (the noise inner products have variance Tr Sigma^2, the cross terms <mu, z_i> variance mu'Sigma mu);
+# the same expression bounds the deviation of ||x_i||^2 from ||mu||^2 + Tr Sigma over the n points.
+TYPICAL_MAX_CROSS = 2 * sp.sqrt(tr_sigma2 * sp.log(n)) + 2 * sp.sqrt(2 * mu_sigma_mu * sp.log(n))
+# lambda_max(Q) for balanced neurons, Q = ((1+gamma)^2/4) YKY + ((1-gamma)^2/4) K (docs/theory.md §2.2): the
+# signal block of YKY is ||mu||^2 11^T (eigenvalue n||mu||^2), the noise Gram Z Z^T has top
+# eigenvalue ~ (sqrt(Tr Sigma) + sqrt(n ||Sigma||))^2 (sqrt(d) + sqrt(n) squared for Sigma = I), and
+# the noise enters Q with at most the lifted factor.
+TYPICAL_LIFT_LAMBDA_MAX = ((1 + gamma) ** 2 / 4 * n * mu_norm**2
+                           + LIFT_FACTOR * (sp.sqrt(tr_sigma) + sp.sqrt(n * sigma_op)) ** 2)
+# L(W(1)) after one step from a small initialisation: each slope phi'(H_kj(0)) is 1 or gamma with
+# probability 1/2, so the margin after one step is about eta ((1+gamma)/2)^2 (Tr Sigma/n + ||mu||^2).
+TYPICAL_LOSS_1 = sp.exp(-eta * ((1 + gamma) / 2) ** 2 * (tr_sigma / n + mu_norm**2))
+# u* > 0 with e^u* = 1 + 2u* (EXACT, docs/theory.md §3, step size (b)): u* = -W_{-1}(-e^{-1/2}/2) - 1/2
+# = 1.2564...; stored as a 30-digit Float of that closed form (lambdify would evaluate LambertW as a
+# complex number).
+STEP_RADIUS_LIMIT = sp.Float((-sp.LambertW(-sp.exp(-sp.Rational(1, 2)) / 2, -1)
+                              - sp.Rational(1, 2)).evalf(30), 30)
 
 
 class LogGaussianTail(sp.Function):
@@ -351,36 +372,44 @@ _STATEMENTS: list[Statement] = [
     _quantity("log_frei", "log of p + exp(-n ||mu||^4 / (C d))", "PRIOR", "§6",
               LogAddExp(sp.log(flip), -n * mu_norm**4 / (C_F * d))),
     # --- Theorem 4.8, typical-case versions on the parameters (§3)
-    _condition("case1_typical", "Case 1 typical: ||mu||^2 >= C sqrt(Tr Sigma^2 log n)",
-               "RECONSTRUCTED", "§3", [(mu_norm**2, C_1 * sp.sqrt(tr_sigma2 * sp.log(n)))], ">=", C_1),
-    _condition("case2_typical", "Case 2 typical: Tr Sigma >= C max(n||mu||^2, n sqrt(Tr Sigma^2 log n))",
-               "RECONSTRUCTED", "§3",
-               [(tr_sigma, C_2 * n * mu_norm**2), (tr_sigma, C_2 * n * sp.sqrt(tr_sigma2 * sp.log(n)))],
+    _condition("case1_typical", "Case 1 typical: ||mu||^2 >= C (2 sqrt(Tr Sigma^2 log n) + "
+               "2 sqrt(2 mu'Sigma mu log n))", "RECONSTRUCTED", "§3",
+               [(mu_norm**2, C_1 * TYPICAL_MAX_CROSS)], ">=", C_1),
+    _condition("case2_typical", "Case 2 typical: gamma min ||x_i||^2 >= C n max |<x_i, x_k>| with "
+               "min ||x_i||^2 ~ ||mu||^2 + Tr Sigma - X, max |<x_i, x_k>| ~ ||mu||^2 + X, "
+               "X = 2 sqrt(Tr Sigma^2 log n) + 2 sqrt(2 mu'Sigma mu log n)", "RECONSTRUCTED", "§3",
+               [(gamma * (mu_norm**2 + tr_sigma - TYPICAL_MAX_CROSS),
+                 C_2 * n * (mu_norm**2 + TYPICAL_MAX_CROSS))],
                ">=", C_2),
     _condition("small_init_typical", "small initialisation, typical: C omega sqrt(2 log(2nm)) "
                "sqrt(||mu||^2 + Tr Sigma) < eta gamma (||mu||^2 + Tr Sigma) / (n sqrt m)",
                "RECONSTRUCTED", "§3",
                [(C_init * omega * sp.sqrt(2 * sp.log(2 * n * m)) * sp.sqrt(mu_norm**2 + tr_sigma),
                  eta * gamma * (mu_norm**2 + tr_sigma) / (n * sp.sqrt(m)))], "<", C_init),
-    _condition("step_size_typical", "step size, typical (L(W(1)) <= 1): eta max_i ||x~_i||^2 < 1",
-               "RECONSTRUCTED", "§3", [(eta * LIFT_FACTOR * (mu_norm**2 + tr_sigma), sp.Integer(1))],
-               "<"),
+    _condition("step_size_typical", "step size (b), typical: eta L(W(1)) max_i ||x~_i||^2 <= u*", "RECONSTRUCTED", "§3",
+               [(eta * TYPICAL_LOSS_1 * LIFT_FACTOR * (mu_norm**2 + tr_sigma + TYPICAL_MAX_CROSS),
+                 STEP_RADIUS_LIMIT)], "<="),
+    _condition("step_size_typical_lambda", "step size (a), typical: eta L(W(1)) lambda_max(Q) "
+               "<= 2", "RECONSTRUCTED", "§3",
+               [(eta * TYPICAL_LOSS_1 * TYPICAL_LIFT_LAMBDA_MAX, sp.Integer(2))], "<="),
     # --- Theorem 4.8 on the drawn sample (§3)
     _condition("case1_sample", "Case 1: min_{i,k} y_i y_k <x_i, x_k> >= 0", "EXACT", "§3",
                [(min_corr, sp.Integer(0))], ">="),
-    _condition("case2_sample", "Case 2: ||x_i||^2 >= C n max_{k != i} |<x_i, x_k>| for all i",
-               "RECONSTRUCTED", "§3", [(orth_ratio, C_2 * n)], ">=", C_2),
+    _condition("case2_sample", "Case 2: gamma ||x_i||^2 >= C n max_{k != i} |<x_i, x_k>| for all i",
+               "RECONSTRUCTED", "§3", [(gamma * orth_ratio, C_2 * n)], ">=", C_2),
     _condition("case2_first_step", "Case 2, first step: gamma min ||x_i||^2 > (n-1) rho max |K_ik|",
                "DERIVED", "§3", [(gamma * norm_sq_min, (n - 1) * rho * off_max)], ">"),
     _condition("small_init_sample", "small initialisation: max |<x_k, w_j(0)>| < eta/(n sqrt m) S_min",
                "DERIVED", "§3", [(init_max, eta / (n * sp.sqrt(m)) * step_min)], "<"),
     _condition("step_one_exact", "step one: min_{k,j} s_j y_k <x_k, w_j(1)> > 0", "EXACT", "§3",
                [(step_one_min, sp.Integer(0))], ">"),
-    _condition("step_size_sample", "step size: eta L(W(1)) max_i ||x~_i||^2 < 1", "DERIVED", "§3",
-               [(eta * loss_1 * lift_radius_sq, sp.Integer(1))], "<"),
-    _condition("step_size_theory", "step size as THEORY §3 states it: eta L(W(1)) lambda_max(Q) < 2 "
-               "(proof incomplete, docs/theory.md)", "DERIVED", "§3",
-               [(eta * loss_1 * lift_lambda_max, sp.Integer(2))], "<"),
+    _condition("step_size_sample", "step size (b): eta L(W(1)) max_i ||x~_i||^2 <= u* (e^u* = 1 + 2u*)",
+               "DERIVED", "§3", [(eta * loss_1 * lift_radius_sq, STEP_RADIUS_LIMIT)], "<="),
+    _condition("step_size_lambda", "step size (a): eta L(W(1)) lambda_max(Q) <= 2", "DERIVED", "§3",
+               [(eta * loss_1 * lift_lambda_max, sp.Integer(2))], "<="),
+    # --- The validity domain of psi (§4, corrected 2026-11-29): effective rank Tr Sigma/||Sigma|| >~ n
+    _condition("psi_domain", "psi's validity domain: Tr Sigma / ||Sigma|| >= C n (effective rank)",
+               "RECONSTRUCTED", "§4", [(tr_sigma, C_r * n * sigma_op)], ">=", C_r),
     # --- Assumption 6.1 and PRIOR conditions (§5, §6)
     _condition("assumption_6_1", "Assumption 6.1 (Sigma = I): d >= C max(n ||mu||^2, n^2)", "PAPER",
                "§5", [(d, C_61 * n * mu_norm**2), (d, C_61 * n**2)], ">=", C_61),
@@ -389,6 +418,13 @@ _STATEMENTS: list[Statement] = [
                [(tr_sigma, C_CGB * n**sp.Rational(3, 2) * sigma_op),
                 (tr_sigma, C_CGB * n * sp.sqrt(tr_sigma2) * sp.sqrt(sp.log(n / delta))),
                 (tr_sigma, C_CGB * n * mu_norm**2)], ">=", C_CGB),
+    _condition("chatterji_long_dimension", "d >= C max(n ||mu||^2, n^2 log n)", "PRIOR", "§6",
+               [(d, C_CL * n * mu_norm**2), (d, C_CL * n**2 * sp.log(n))], ">=", C_CL),
+    _condition("chatterji_long_signal", "||mu||^2 >= C log n", "PRIOR", "§6",
+               [(mu_norm**2, C_CL * sp.log(n))], ">=", C_CL),
+    _condition("chatterji_long_size", "n >= C", "PRIOR", "§6", [(n, C_CL)], ">=", C_CL),
+    _condition("cao_gu_belkin_signal", "||mu||^2 >= C ||Sigma|| log(n/delta)", "PRIOR", "§6",
+               [(mu_norm**2, C_CGB * sigma_op * sp.log(n / delta))], ">=", C_CGB),
     _condition("frei_dimension", "d >= C max(n ||mu||^2, n^2 log(n/delta))", "PRIOR", "§6",
                [(d, C_F * n * mu_norm**2), (d, C_F * n**2 * sp.log(n / delta))], ">=", C_F),
     _condition("frei_signal", "||mu||^2 >= C log(n/delta)", "PRIOR", "§6",

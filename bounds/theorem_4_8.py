@@ -1,4 +1,4 @@
-"""Theorem 4.8 — directional convergence of gradient descent (THEORY.md §3).
+"""Theorem 4.8 — directional convergence of gradient descent (docs/theory.md §3).
 
 Conclusion (PAPER): after the first step every neuron is correctly activated,
 :math:`a_j y_i \\langle x_i, w_j(1)\\rangle > 0`; the pattern persists, the network is a linear
@@ -9,17 +9,21 @@ linear for balanced neurons (§2.3).
 Hypotheses, each a `bounds.contract.HypothesisResult`:
 
 - **H0** (PAPER): :math:`0<\\gamma<1`; :math:`a_j = \\pm 1/\\sqrt m` fixed with :math:`m_+ = m_-`
-  (THEORY §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
+  (docs/theory.md §1; an unbalanced second layer is BEYOND, §8); labels from the mixture (no label noise);
   plain gradient descent on the exponential loss.
 - **Case 1** (EXACT on the sample): :math:`\\min_{i,k} y_i y_k\\langle x_i, x_k\\rangle \\ge 0`. Typical
-  case (RECONSTRUCTED): :math:`\\|\\mu\\|^2 \\ge C_1\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n}`
-  (THEORY's :math:`\\sqrt{d\\log n}` with :math:`\\operatorname{Tr}\\Sigma^2` for ``d``).
-- **Case 2** (RECONSTRUCTED, constant :math:`C_2`): :math:`\\|x_i\\|^2 \\ge C_2\\, n
-  \\max_{k\\ne i}|\\langle x_i, x_k\\rangle|` for all i. Typical case:
-  :math:`\\operatorname{Tr}\\Sigma \\ge C_2\\max(n\\|\\mu\\|^2, n\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n})`
-  (for :math:`\\Sigma=I`: :math:`d \\ge \\max(C_2 n\\|\\mu\\|^2, C_2^2 n^2\\log n)`). DERIVED
-  first-step version (informational): :math:`\\gamma\\min_i\\|x_i\\|^2 > (n-1)\\rho\\max_{i\\ne k}|K_{ik}|`,
+  case (RECONSTRUCTED, docs/theory.md §3, corrected 2026-11-29): :math:`\\|\\mu\\|^2 \\ge C_1 X` with
+  :math:`X = 2\\sqrt{\\operatorname{Tr}\\Sigma^2\\log n} + 2\\sqrt{2\\mu^\\top\\Sigma\\mu\\log n}`, the
+  typical maximum over the :math:`\\sim n^2/2` pairs of the noise and cross terms.
+- **Case 2** (RECONSTRUCTED, constant :math:`C_2`, corrected 2026-11-29 with the factor
+  :math:`\\gamma`): :math:`\\gamma\\|x_i\\|^2 \\ge C_2\\, n \\max_{k\\ne i}|\\langle x_i, x_k\\rangle|` for
+  all i. Typical case: :math:`\\gamma(\\|\\mu\\|^2 + \\operatorname{Tr}\\Sigma - X) \\ge C_2 n
+  (\\|\\mu\\|^2 + X)`. DERIVED first-step version (informational):
+  :math:`\\gamma\\min_i\\|x_i\\|^2 > (n-1)\\rho\\max_{i\\ne k}|K_{ik}|`,
   :math:`\\rho = \\max_i\\ell_i(0)/\\min_i\\ell_i(0)`.
+- **Certificate** (EXACT, on a sample only): the lifted hard-margin problem of §2.2 has a certified
+  solution whose activation pattern is self-consistent. Without it the direction GD would converge
+  to is not the one the theorem names, whatever the other rows say.
 - **Small initialisation**: EXACT step-one criterion on the draw (the verdict row),
 
   .. math:: s_j y_k\\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0)
@@ -29,15 +33,19 @@ Hypotheses, each a `bounds.contract.HypothesisResult`:
   DERIVED sufficient condition (informational), valid in both cases:
   :math:`\\max_{k,j}|H_{kj}(0)| < \\frac{\\eta}{n\\sqrt m} S_{\\min}` with
   :math:`S_{\\min} = \\min_k\\big(\\gamma\\ell_k(0)\\|x_k\\|^2 - \\sum_{i\\ne k}\\ell_i(0)
-  (y_iy_kK_{ki})_-\\big)`; in Case 1 the negative parts vanish and this is THEORY's
-  :math:`(\\eta\\gamma/(n\\sqrt m))\\min_k\\ell_k(0)\\|x_k\\|^2`. Typical case (RECONSTRUCTED):
+  (y_iy_kK_{ki})_-\\big)`; in Case 1 the negative parts vanish. Typical case (RECONSTRUCTED):
   :math:`C\\,\\omega\\sqrt{2\\log(2nm)}\\sqrt{\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma} <
   \\eta\\gamma(\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma)/(n\\sqrt m)`.
-- **Step size** (DERIVED, corrected; docs/theory.md): monotone decrease of the lifted loss from
-  step 1 on if :math:`\\eta\\,L(W(1))\\max_i\\|\\tilde x_i\\|^2 < 1`. In Case 1 monotone decrease holds
-  for every step size (EXACT: every increment of every margin is :math:`\\ge 0`), so the step-size
-  requirement is met by Case 1 or by this condition. Typical case: :math:`L(W(1))\\le 1` and
-  :math:`\\|x_i\\|^2\\approx\\|\\mu\\|^2+\\operatorname{Tr}\\Sigma`.
+- **Step size** (DERIVED, proved in docs/theory.md §3): while the pattern holds the lifted loss does
+  not increase under one GD step if **either** (a) :math:`\\eta L(W(1))\\lambda_{\\max}(Q) \\le 2` or
+  (b) :math:`\\eta L(W(1))\\max_i\\|\\tilde x_i\\|^2 \\le u^*` (:math:`e^{u^*} = 1 + 2u^*`,
+  :math:`u^* = 1.2564\\ldots`); since L then never increases, checking at :math:`W(1)` covers every
+  later step. Either suffices (requirement group ``step_lambda`` / ``step_radius``); in Case 1 no
+  step-size condition is needed (EXACT: every increment of every margin is :math:`\\ge 0`). A failed
+  row means "sufficient condition not met", never "GD diverges". Typical case: :math:`L(W(1))
+  \\approx \\exp(-\\eta((1+\\gamma)/2)^2(\\operatorname{Tr}\\Sigma/n + \\|\\mu\\|^2))` (each initial slope
+  is 1 or :math:`\\gamma` with probability 1/2), :math:`\\max_i\\|\\tilde x_i\\|^2` and
+  :math:`\\lambda_{\\max}(Q)` at their typical values (`bounds.symbolic`).
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from scipy.special import logsumexp
 
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, evaluate, flag,
                              from_statement)
+from bounds.limit_direction import LimitDirection, limit_direction_from_gram
 from bounds.rates import parameter_values
 from theorybench.config import Config
 from theorybench.errors import UserInputError
@@ -63,7 +72,7 @@ SECOND_LAYER_TOLERANCE = 1e-12
 
 @dataclass(frozen=True)
 class StepOne:
-    """EXACT quantities of the first gradient step on a sample (THEORY §2.5, §3).
+    """EXACT quantities of the first gradient step on a sample (docs/theory.md §2.5, §3).
 
     Attributes
     ----------
@@ -97,10 +106,10 @@ class StepOne:
 
 
 def step_one(sample: Sample) -> StepOne:
-    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, THEORY §2.5).
+    """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, docs/theory.md §2.5).
 
     :math:`D_{ij} = \\ell_i y_i a_j \\phi'(H_{ij}(0))`. Losses are handled relative to their maximum
-    (THEORY §2.6): ``exp(log l - max log l)`` never overflows.
+    (docs/theory.md §2.6): ``exp(log l - max log l)`` never overflows.
     """
     X, y, W0, a, gamma, eta = sample.X, sample.y, sample.W0, sample.a, sample.gamma, sample.eta
     n = X.shape[0]
@@ -138,8 +147,44 @@ def step_one(sample: Sample) -> StepOne:
     return StepOne(K, log_losses, H0, margins, top, log_loss_1, lifted, step_min)
 
 
+def _memoised(sample: Sample, name: str, compute):
+    # A Sample is immutable, so what is computed from it once holds for good; several theorems ask
+    # for the same statistics and certificate (Theorem 5.1 and 6.x evaluate Theorem 4.8's data
+    # condition), and a check over 200 draws would otherwise repeat each SVM solve five times.
+    cache = sample.__dict__.setdefault("_memo", {})
+    if name not in cache:
+        cache[name] = compute(sample)
+    return cache[name]
+
+
 def sample_statistics(sample: Sample) -> dict[str, float]:
     """Values of the sample symbols of `bounds.symbolic` (EXACT functions of the draw, §3)."""
+    return dict(_memoised(sample, "statistics", _sample_statistics))
+
+
+def sample_limit_direction(sample: Sample) -> LimitDirection:
+    """The certified limit direction of the draw (EXACT, §2.2), computed once per sample."""
+    return _memoised(sample, "limit_direction",
+                     lambda s: limit_direction_from_gram(step_one(s).gram, s.y, s.a, s.gamma, X=s.X))
+
+
+def certificate_row(sample: Sample, *, section: str = SECTION) -> HypothesisResult:
+    """The limit direction's certificate as a hypothesis row (EXACT, §2.2, §3; corrected 2026-11-29).
+
+    Holds when the lifted hard-margin problem is separable, its KKT conditions and duality gap are
+    met, and its activation pattern is self-consistent (:math:`s_j y_i\\langle x_i,\\hat w_j\\rangle
+    > 0` for every i, j, evaluated through the real :math:`\\phi`). Without it GD's pattern is not the
+    one the theorem reduces to (the review's counterexample: Case 2 without :math:`\\gamma` at
+    n = 20, d = 6000, :math:`\\gamma` = 0.1, whose pattern broke at t = 7).
+    """
+    direction = sample_limit_direction(sample)
+    ok = direction.refusal is None
+    detail = direction.certificate.reason if ok else direction.refusal
+    return flag("certificate", "limit direction certified, pattern self-consistent", ok, detail,
+                provenance="EXACT", section="§2.2", depends_on_sample=True, evaluated_on="sample")
+
+
+def _sample_statistics(sample: Sample) -> dict[str, float]:
     one = step_one(sample)
     K, y = one.gram, sample.y
     n = K.shape[0]
@@ -173,7 +218,7 @@ def sample_statistics(sample: Sample) -> dict[str, float]:
 
 
 class Theorem48(Theorem):
-    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), THEORY §3.
+    """Theorem 4.8 (PAPER; conditions RECONSTRUCTED / DERIVED / EXACT as labelled), docs/theory.md §3.
 
     Constants: ``C_1`` (typical Case 1), ``C_2`` (Case 2), ``C_init`` (typical small init).
     """
@@ -182,7 +227,8 @@ class Theorem48(Theorem):
     title = "Theorem 4.8 (directional convergence)"
     section = SECTION
     provenance = "PAPER"
-    requirements = (("h0",), ("case1", "case2"), ("init",), ("case1", "step"))
+    requirements = (("h0",), ("case1", "case2"), ("certificate",), ("init",),
+                    ("case1", "step_lambda", "step_radius"))
     default_constants = {"C_1": 1.0, "C_2": 1.0, "C_init": 1.0}
 
     def _h0(self, config: Config, sample: Sample | None) -> list[HypothesisResult]:
@@ -218,8 +264,12 @@ class Theorem48(Theorem):
                 from_statement("case1", "Case 1: positive correlation", "case1_typical", values, **typical),
                 from_statement("case2", "Case 2: near orthogonality", "case2_typical", values, **typical),
                 from_statement("init", "small initialisation", "small_init_typical", values, **typical),
-                from_statement("step", "step size", "step_size_typical", values,
-                               detail="assumes L(W(1)) <= 1", **typical),
+                from_statement("step_lambda", "step size (a): eta L lambda_max(Q) <= 2",
+                               "step_size_typical_lambda", values, provenance="DERIVED",
+                               detail="typical L(W(1)) and lambda_max(Q)", **typical),
+                from_statement("step_radius", "step size (b): eta L max ||x~_i||^2 <= u*",
+                               "step_size_typical", values, provenance="DERIVED",
+                               detail="typical L(W(1)) and max_i ||x~_i||^2", **typical),
             ]
             return rows
         values.update(sample_statistics(sample))
@@ -232,14 +282,16 @@ class Theorem48(Theorem):
                            log_scale=False, detail=f"{values['negative_pairs']:.0f} negative pairs",
                            **on_sample),
             from_statement("case2", "Case 2: near orthogonality", "case2_sample", values, **on_sample),
+            certificate_row(sample),
             from_statement("case2_first_step", "Case 2, first step (rho)", "case2_first_step", values,
                            verdict=False, **on_sample),
             from_statement("init", "small initialisation: step-one criterion", "step_one_exact",
                            values, log_scale=False, detail=failures, **on_sample),
             self._small_init_sufficient(values, on_sample),
-            from_statement("step", "step size", "step_size_sample", values, **on_sample),
-            from_statement("step_theory", "step size, THEORY §3 form", "step_size_theory", values,
-                           verdict=False, **on_sample),
+            from_statement("step_lambda", "step size (a): eta L(W(1)) lambda_max(Q) <= 2",
+                           "step_size_lambda", values, **on_sample),
+            from_statement("step_radius", "step size (b): eta L(W(1)) max ||x~_i||^2 <= u*",
+                           "step_size_sample", values, **on_sample),
         ]
         return rows
 

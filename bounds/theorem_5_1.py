@@ -1,4 +1,4 @@
-"""Theorem 5.1 — test error of the limit direction for Gaussian mixtures (THEORY.md §4).
+"""Theorem 5.1 — test error of the limit direction for Gaussian mixtures (docs/theory.md §4).
 
 PAPER: a closed-form bound on the test error of the limit direction with a phase transition between
 a weak- and a strong-signal regime, and matching upper and lower bounds for Gaussian mixtures.
@@ -30,11 +30,10 @@ from scipy.special import log_ndtr
 
 from bounds import symbolic
 from bounds.error_functionals import log_gaussian_error
-from bounds.limit_direction import limit_direction
-from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, flag,
+from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, flag, from_statement,
                              requirement_verdict)
 from bounds.rates import CANDIDATE_EXPONENTS, parameter_values, regime
-from bounds.theorem_4_8 import Theorem48
+from bounds.theorem_4_8 import Theorem48, certificate_row, sample_limit_direction
 from bounds.thresholds import benign_boundary_signal, phase_boundary_signal
 from theorybench.config import Config
 from theorybench.numerics import exp_of_log
@@ -45,8 +44,8 @@ SECTION = "§4"
 
 # The constants of Theorem 4.8's data condition (Case 1, Case 2), which the error theorems require:
 # each of them carries these too, so that `--constant C_2=0.5` changes Theorem 4.8 and every theorem
-# that relies on it alike (default 1, THEORY §0).
-DATA_CONDITION_CONSTANTS = {"C_1": 1.0, "C_2": 1.0}
+# that relies on it alike (default 1, docs/theory.md §0).
+DATA_CONDITION_CONSTANTS = {"C_1": 1.0, "C_2": 1.0, "C_r": 1.0}
 
 
 def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section: str,
@@ -58,7 +57,12 @@ def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section
     """
     common = dict(section=section, depends_on_sample=False, evaluated_on="parameters")
     network = config.network
+    values = {**parameter_values(config), "C_r": (direction or Theorem48()).constants.get("C_r", 1.0)}
     rows = [
+        # The bounds are written in psi, which is the wrong exponent below this effective rank
+        # (docs/theory.md §4, corrected 2026-11-29).
+        from_statement("psi_domain", "psi in its validity domain (effective rank >= C n)",
+                       "psi_domain", values, depends_on_sample=False, evaluated_on="parameters"),
         flag("balanced", "balanced neurons (linear boundary, §2.3)", network.balanced,
              f"m_+ = {network.positive_neurons}, m_- = {network.m - network.positive_neurons}",
              provenance="EXACT", **common),
@@ -73,6 +77,10 @@ def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section
                      "neither Case 1 nor Case 2 of Theorem 4.8 holds (see its rows)",
                      provenance="PAPER", section="§3", depends_on_sample=True,
                      evaluated_on="typical case" if sample is None else "sample"))
+    if sample is not None:
+        # The error is that of the certified limit direction: without a certificate there is no
+        # such direction on this draw (docs/theory.md §2.2, §3, corrected 2026-11-29).
+        rows.append(certificate_row(sample, section=section))
     return rows
 
 
@@ -137,22 +145,60 @@ def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
 
 
 
+def consistency_conclusions(config: Config, conclusions: list[Conclusion]) -> list[Conclusion]:
+    """Flags of encoded constants that contradict an EXACT quantity (docs/theory.md §4, §7).
+
+    - An upper bound on the test error below the EXACT Bayes error
+      :math:`\\Phi(-\\sqrt{\\mu^\\top\\Sigma^{+}\\mu})` (Gaussian noise, balanced classes: no classifier
+      does better) is an inconsistency of the encoded constants, e.g. :math:`C_u = c_u = 1` at
+      n = 40, d = 100, ||mu|| = 15 prints :math:`e^{-222.5}` against a Bayes error :math:`e^{-116.1}`.
+    - A lower bound above the EXACT error of the limit direction on the drawn sample is one too.
+
+    Returns one ``inconsistency`` conclusion per violated pair (EXACT: the comparison is exact; what
+    it convicts is the RECONSTRUCTED or PRIOR constant), or none.
+    """
+    by_name = {c.name: c for c in conclusions}
+    out = []
+    upper, lower = by_name.get("upper bound"), by_name.get("lower bound")
+    exact = by_name.get("exact error")
+    gaussian = config.data.noise.family == "gaussian" and config.data.class_balance == 0.5
+    if gaussian and upper is not None and upper.log_value is not None:
+        log_bayes = log_bayes_error(parameter_values(config))
+        if upper.log_value < log_bayes:
+            out.append(Conclusion(
+                "inconsistency", f"the upper bound exp({upper.log_value:.4g}) lies below the exact "
+                f"Bayes error exp({log_bayes:.4g}): the encoded constants are inconsistent (no "
+                "classifier can meet this bound)", "EXACT", "§2.4, §4", log_value=upper.log_value))
+    if lower is not None and lower.log_value is not None and exact is not None \
+            and exact.log_value is not None and lower.log_value > exact.log_value:
+        out.append(Conclusion(
+            "inconsistency", f"the lower bound exp({lower.log_value:.4g}) lies above the exact error "
+            f"exp({exact.log_value:.4g}) of the limit direction on this draw: the encoded constants "
+            "are inconsistent", "EXACT", "§2.4, §4", log_value=lower.log_value))
+    return out
+
+
 def data_condition(theorem: Theorem) -> Theorem48:
     """Theorem 4.8 with the ``C_1, C_2`` of ``theorem`` (an error theorem that requires its data
-    condition)."""
-    return Theorem48(**{k: theorem.constants[k] for k in DATA_CONDITION_CONSTANTS})
+    condition); ``C_r`` (psi's domain) rides along on the instance for `limit_direction_hypotheses`."""
+    direction = Theorem48(**{k: theorem.constants[k] for k in ("C_1", "C_2")})
+    direction.constants = {**direction.constants, "C_r": theorem.constants["C_r"]}
+    return direction
 
 
 class Theorem51(Theorem):
-    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), THEORY §4. Constants ``C_u, c_u, c_l, C_l``,
+    """Theorem 5.1 (PAPER shape, RECONSTRUCTED form), docs/theory.md §4. Constants ``C_u, c_u, c_l, C_l``,
     and ``C_1, C_2`` of the data condition of Theorem 4.8 it requires."""
 
     key = "5.1"
     title = "Theorem 5.1 (Gaussian error of the limit direction)"
     section = SECTION
     provenance = "RECONSTRUCTED"
-    requirements = (("gaussian",), ("balanced",), ("no_label_noise",), ("limit",))
-    default_constants = {"C_u": 1.0, "c_u": 1.0, "c_l": 1.0, "C_l": 1.0, **DATA_CONDITION_CONSTANTS}
+    requirements = (("gaussian",), ("balanced",), ("no_label_noise",), ("psi_domain",), ("limit",),
+                    ("certificate",))
+    # c_u = 1/2 (docs/theory.md §4, corrected 2026-11-29): with c_u > 1/2 the upper bound falls below the
+    # Bayes error Phi(-||mu||) ~ e^{-||mu||^2/2} in the strong isotropic regime.
+    default_constants = {"C_u": 1.0, "c_u": 0.5, "c_l": 1.0, "C_l": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         family = config.data.noise.family
@@ -179,12 +225,12 @@ class Theorem51(Theorem):
         if sample is not None:
             out += exact_error_on_sample(config, sample, psi=out[0].value,
                                          log_prefactor=math.log(self.constants["C_u"]))
-        return out
+        return out + consistency_conclusions(config, out)
 
 
 def exact_error_on_sample(config: Config, sample: Sample, *, psi: float,
                           log_prefactor: float = 0.0) -> list[Conclusion]:
-    """The EXACT Gaussian test error of the limit direction of this draw (THEORY §2.2–2.4) and the
+    """The EXACT Gaussian test error of the limit direction of this draw (docs/theory.md §2.2–2.4) and the
     implied constant :math:`\\hat c = (\\log C_u - \\log\\mathrm{err})/\\psi` of the rate statement
     :math:`\\mathrm{err} \\le C_u e^{-c\\psi}` (§7; ``log_prefactor`` is :math:`\\log C_u`, 0 by default).
 
@@ -197,7 +243,7 @@ def exact_error_on_sample(config: Config, sample: Sample, *, psi: float,
     if config.data.noise.family != "gaussian" or not config.network.balanced:
         return [Conclusion(name, words + ": not applicable (needs Gaussian noise and balanced "
                            "neurons)", "EXACT", "§2.4")]
-    direction = limit_direction(sample.X, sample.y, sample.a, sample.gamma)
+    direction = sample_limit_direction(sample)
     if direction.refusal is not None:
         return [Conclusion(name, f"{words}: no certified limit direction ({direction.refusal})",
                            "EXACT", "§2.2")]

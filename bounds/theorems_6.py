@@ -1,6 +1,6 @@
-"""Theorems 6.2 and 6.3 and Assumption 6.1 — beyond Gaussian noise (THEORY.md §5).
+"""Theorems 6.2 and 6.3 and Assumption 6.1 — beyond Gaussian noise (docs/theory.md §5).
 
-The split of statements between Theorems 5.1 and 6.2 is uncertain (THEORY §5), so each regime's
+The split of statements between Theorems 5.1 and 6.2 is uncertain (docs/theory.md §5), so each regime's
 statement is its own object with its own hypotheses, and its docstring says to which theorem number
 it is attributed and how surely.
 
@@ -10,7 +10,7 @@ it is attributed and how surely.
   even in the reviewed version), so for anisotropic Sigma it evaluates to "cannot be decided".
   Under it :math:`r = n\\|\\mu\\|^2/d \\le 1/C_{6.1}`: the weak regime.
 - `Theorem62` (RECONSTRUCTED): sub-Gaussian noise with proxy :math:`\\sigma_\\psi^2`,
-  :math:`\\mathrm{err} \\le C_{sG}\\exp(-c_{sG}\\psi/\\sigma_\\psi^2)`.
+  :math:`\\mathrm{err} \\le C_{sG}\\exp(-c_{sG}\\psi/\\sigma_\\psi^2)` (default :math:`c_{sG} = 1/2`).
 - `StrongRegimeBayesOrder` (RECONSTRUCTED): strong isotropic Gaussian regime,
   :math:`\\mathrm{err} \\le C_B\\exp(-c_B\\|\\mu\\|^2)` (the Bayes error is
   :math:`\\Phi(-\\|\\mu\\|) \\approx e^{-\\|\\mu\\|^2/2}`).
@@ -27,7 +27,7 @@ from bounds import symbolic
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, evaluate, flag,
                              from_statement, undecidable)
 from bounds.rates import absolute_moment, default_moment_order, parameter_values, regime
-from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, data_condition,
+from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, consistency_conclusions, data_condition,
                                 limit_direction_hypotheses, log_bayes_error, rate_conclusions)
 from theorybench.config import Config
 from theorybench.numerics import exp_of_log
@@ -37,11 +37,11 @@ SECTION = "§5"
 
 
 def assumption_6_1(config: Config, C_61: float = 1.0) -> HypothesisResult:
-    """Assumption 6.1 (PAPER, via review; THEORY §5): evaluated for Sigma = I, else undecidable."""
+    """Assumption 6.1 (PAPER, via review; docs/theory.md §5): evaluated for Sigma = I, else undecidable."""
     if config.data.covariance.family != "isotropic":
         return undecidable(
             "assumption_6_1", "Assumption 6.1",
-            "its general-Sigma form is not recoverable (THEORY §5); only Sigma = I is encoded",
+            "its general-Sigma form is not recoverable (docs/theory.md §5); only Sigma = I is encoded",
             provenance="PAPER", section=SECTION)
     values = {**parameter_values(config), "C_61": C_61}
     return from_statement("assumption_6_1", "Assumption 6.1 (Sigma = I)", "assumption_6_1", values,
@@ -56,7 +56,7 @@ def _bound(name: str, symbol: str, words: str, values: dict, section: str) -> Co
 
 
 class Assumption61(Theorem):
-    """Assumption 6.1 on its own (PAPER via review, THEORY §5), so that it can be checked alone."""
+    """Assumption 6.1 on its own (PAPER via review, docs/theory.md §5), so that it can be checked alone."""
 
     key = "A6.1"
     title = "Assumption 6.1"
@@ -77,7 +77,7 @@ class Assumption61(Theorem):
 
 class Theorem62(Theorem):
     """Sub-Gaussian upper bound, attributed to Theorem 6.2 (likely: public summaries place the
-    sub-Gaussian extension there). RECONSTRUCTED, THEORY §5; constants ``C_sg, c_sg, C_61`` (and
+    sub-Gaussian extension there). RECONSTRUCTED, docs/theory.md §5; constants ``C_sg, c_sg, C_61`` (and
     ``C_1, C_2`` of Theorem 4.8's data condition)."""
 
     key = "6.2"
@@ -85,8 +85,10 @@ class Theorem62(Theorem):
     section = SECTION
     provenance = "RECONSTRUCTED"
     requirements = (("sub_gaussian",), ("assumption_6_1",), ("balanced",), ("no_label_noise",),
-                    ("limit",))
-    default_constants = {"C_sg": 1.0, "c_sg": 1.0, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
+                    ("psi_domain",), ("limit",), ("certificate",))
+    # c_sG = 1/2 (THEORY §4, corrected 2026-11-29): for Gaussian noise (proxy 1) a larger constant
+    # puts the bound below the Bayes error in the strong isotropic regime.
+    default_constants = {"C_sg": 1.0, "c_sg": 0.5, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         proxy = config.data.noise.sub_gaussian_variance_proxy()
@@ -104,13 +106,13 @@ class Theorem62(Theorem):
         if "proxy" in values:
             out.append(_bound("upper bound", "log_upper_6_2", "err <= C_sG exp(-c_sG psi / "
                               "sigma_psi^2)", values, SECTION))
-        return out
+        return out + consistency_conclusions(config, out)
 
 
 class StrongRegimeBayesOrder(Theorem):
     """Bayes-order error in the strong isotropic Gaussian regime. Attributed to Theorem 6.2 by a
-    public summary and read as part of Theorem 5.1's strong regime by THEORY §4: which number is
-    uncertain. RECONSTRUCTED, THEORY §4–§5; constants ``C_B, c_B`` (and ``C_1, C_2`` of Theorem 4.8's
+    public summary and read as part of Theorem 5.1's strong regime by docs/theory.md §4: which number is
+    uncertain. RECONSTRUCTED, docs/theory.md §4–§5; constants ``C_B, c_B`` (and ``C_1, C_2`` of Theorem 4.8's
     data condition)."""
 
     key = "6.2-strong"
@@ -118,8 +120,10 @@ class StrongRegimeBayesOrder(Theorem):
     section = SECTION
     provenance = "RECONSTRUCTED"
     requirements = (("gaussian",), ("isotropic",), ("strong",), ("balanced",), ("no_label_noise",),
-                    ("limit",))
-    default_constants = {"C_B": 1.0, "c_B": 1.0, **DATA_CONDITION_CONSTANTS}
+                    ("limit",), ("certificate",))
+    # c_B = 1/2 (THEORY §4, corrected 2026-11-29): Phi(-||mu||) ~ e^{-||mu||^2/2}, so c_B > 1/2
+    # undercuts the Bayes error for large ||mu||.
+    default_constants = {"C_B": 1.0, "c_B": 0.5, **DATA_CONDITION_CONSTANTS}
 
     def hypotheses(self, config: Config, sample: Sample | None = None) -> list[HypothesisResult]:
         values = parameter_values(config)
@@ -141,15 +145,16 @@ class StrongRegimeBayesOrder(Theorem):
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
         log_bayes = log_bayes_error(values)
-        return [
+        out = [
             _bound("upper bound", "log_bayes_order", "err <= C_B exp(-c_B ||mu||^2)", values, SECTION),
             Conclusion("Bayes error", "Phi(-sqrt(mu' Sigma^+ mu))", "EXACT", "§2.4",
                        value=exp_of_log(log_bayes), log_value=log_bayes),
         ]
+        return out + consistency_conclusions(config, out)
 
 
 class Theorem63(Theorem):
-    """Polynomial-tail bound, attributed to Theorem 6.3 (fairly sure: THEORY §5). RECONSTRUCTED;
+    """Polynomial-tail bound, attributed to Theorem 6.3 (fairly sure: docs/theory.md §5). RECONSTRUCTED;
     constants ``C_K, C_61`` (and ``C_1, C_2`` of Theorem 4.8's data condition); ``moment_order`` q
     in (2, 4] (default: `default_moment_order`)."""
 
@@ -157,7 +162,8 @@ class Theorem63(Theorem):
     title = "Theorem 6.3 (polynomial tails)"
     section = SECTION
     provenance = "RECONSTRUCTED"
-    requirements = (("moment",), ("assumption_6_1",), ("balanced",), ("no_label_noise",), ("limit",))
+    requirements = (("moment",), ("assumption_6_1",), ("balanced",), ("no_label_noise",),
+                    ("psi_domain",), ("limit",), ("certificate",))
     default_constants = {"C_K": 1.0, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
     def __init__(self, moment_order: float | None = None, **constants: float) -> None:
@@ -190,4 +196,4 @@ class Theorem63(Theorem):
         out.append(Conclusion("K", f"E|xi|^{q:g}", "EXACT", "§1",
                               value=absolute_moment(config.data.noise, q)))
         out.append(_bound("upper bound", "log_upper_6_3", f"err <= C_K psi^(-{q:g}/2)", values, SECTION))
-        return out
+        return out + consistency_conclusions(config, out)

@@ -6,10 +6,10 @@
   (:math:`\\operatorname{Tr}\\Sigma = \\operatorname{Tr}\\Sigma^2 = d`, :math:`\\|\\Sigma\\| = 1`,
   :math:`\\mu^\\top\\Sigma\\mu = \\|\\mu\\|^2`);
 - `phase_boundary_signal`: the :math:`\\|\\mu\\|` at which the regime indicator of an exponent equals 1
-  (THEORY §4; :math:`\\sqrt{d/n}` for :math:`\\Sigma = I`);
+  (docs/theory.md §4; :math:`\\sqrt{d/n}` for :math:`\\Sigma = I`);
 - `benign_boundary_signal`: the :math:`\\|\\mu\\|` at which a candidate exponent equals a level
   (default 1): below it the predicted error is of constant order (harmful), above it decays (benign
-  as :math:`\\psi\\to\\infty`, THEORY §4).
+  as :math:`\\psi\\to\\infty`, docs/theory.md §4).
 
 The direction of the mean is held fixed: :math:`\\mu^\\top\\Sigma\\mu = \\kappa\\|\\mu\\|^2` with
 :math:`\\kappa = \\mu^\\top\\Sigma\\mu/\\|\\mu\\|^2` taken from the given values. Every threshold is a
@@ -81,8 +81,16 @@ def _atom_root(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol,
                values: Mapping[str, float]) -> sp.Expr:
     # sympy does not know that log(n) > 0 for n >= 2, so sign-ambiguous roots are kept by solve and
     # the positive one is picked numerically.
-    roots = [sp.expand_log(r, force=True) for r in sp.solve(sp.Eq(lhs, rhs), variable)]
-    roots = [r for r in roots if r != 0 and _numeric(r, values) > 0]
+    try:
+        solutions = sp.solve(sp.Eq(lhs, rhs), variable)
+    except NotImplementedError:
+        raise UserInputError(f"{lhs} = {rhs} has no closed-form solution in {variable}; evaluate "
+                             "the condition at given values instead.") from None
+    roots = [sp.expand_log(r, force=True) for r in solutions]
+    # Squaring (sqrt(d) in the typical Case 2) makes solve return roots of the squared equation
+    # too; only a root that satisfies the equation itself is a threshold.
+    roots = [r for r in roots if r != 0 and _numeric(r, values) > 0
+             and _satisfies(lhs, rhs, variable, r, values)]
     if len(roots) != 1:
         raise ValueError(f"expected one positive root of {lhs} = {rhs} in {variable}, got {roots}")
     return roots[0]
@@ -122,6 +130,14 @@ def solve_threshold(statement_name: str, variable: str, values: Mapping[str, flo
     expression = sp.Max(*roots) if above[0] else sp.Min(*roots)
     value = float(_numeric(expression, values))
     return Threshold(statement_name, variable, value, above[0], expression, s.provenance)
+
+
+def _satisfies(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol, root: sp.Expr,
+               values: Mapping[str, float]) -> bool:
+    # 30-digit evaluation: a true root leaves a residual ~1e-28 of the sides' size, a spurious one
+    # a residual of their own order; 1e-12 separates the two with room on both sides.
+    left, right = (_numeric(side.subs(variable, root), values) for side in (lhs, rhs))
+    return abs(left - right) <= 1e-12 * max(abs(left), abs(right), 1e-300)
 
 
 def _numeric(expression: sp.Expr, values: Mapping[str, float]) -> float:
@@ -173,7 +189,7 @@ def _signal_roots(quantity: str, target: sp.Expr) -> tuple[sp.Expr, ...]:
 
 
 def phase_boundary_signal(values: Mapping[str, float], exponent: str = "psi") -> Threshold:
-    """||mu|| at which the regime indicator of ``exponent`` equals 1 (RECONSTRUCTED, THEORY §4).
+    """||mu|| at which the regime indicator of ``exponent`` equals 1 (RECONSTRUCTED, docs/theory.md §4).
 
     For psi (and Cao–Gu–Belkin): :math:`\\|\\mu\\| = \\sqrt{\\operatorname{Tr}\\Sigma^2/(n\\kappa)}`;
     for psi_alt: :math:`\\sqrt{\\operatorname{Tr}\\Sigma/n}`. Both are :math:`\\sqrt{d/n}` for Sigma = I.
@@ -188,7 +204,7 @@ def phase_boundary_signal(values: Mapping[str, float], exponent: str = "psi") ->
 
 def benign_boundary_signal(values: Mapping[str, float], exponent: str = "psi",
                            level: float = 1.0) -> Threshold:
-    """||mu|| at which the candidate exponent equals ``level`` (RECONSTRUCTED, THEORY §4).
+    """||mu|| at which the candidate exponent equals ``level`` (RECONSTRUCTED, docs/theory.md §4).
 
     Every candidate is increasing in ||mu|| (direction fixed), so the predicted error bound
     :math:`e^{-c\\,\\psi}` decays (benign side) above the returned value and is of order 1 (harmful

@@ -1,7 +1,7 @@
 """Checks and analysis on synthetic rows (verify/checks.py, verify/analysis.py).
 
 The rows are written by hand from the mathematics, never by the code under test, so each verdict
-below is what THEORY.md §7 prescribes for them.
+below is what docs/theory.md §7 prescribes for them.
 """
 
 import math
@@ -48,7 +48,7 @@ def suite():
 
 
 def reconstructed_psi(setting) -> float:
-    """psi of THEORY.md §4 for Sigma = I: n||mu||^4 / (n||mu||^2 + d)."""
+    """psi of docs/theory.md §4 for Sigma = I: n||mu||^4 / (n||mu||^2 + d)."""
     data = setting.config.data
     return data.n * data.signal**4 / (data.n * data.signal**2 + data.d)
 
@@ -190,10 +190,12 @@ def test_conditional_bound_below_the_interval_fails(suite):
     assert checks.check_conditional_bounds(suite, [valid, wrong]).verdict == FAIL
 
 
-def convergence_rows(setting, gaps):
+def convergence_rows(setting, gaps, norms=None):
     steps = [0, 1, 3, 10, 30, 100, 300, 1000]
-    rows = [{"setting": setting.name, "replicate": 0, "step": t, "kind": "checkpoint", "one_minus_cos": g}
-            for t, g in zip(steps, gaps)]
+    norms = norms or [1.0 + t for t in steps]
+    rows = [{"setting": setting.name, "replicate": 0, "step": t, "kind": "checkpoint", "one_minus_cos": g,
+             "log_loss": -float(t), "weight_norm": w}
+            for t, g, w in zip(steps, gaps, norms)]
     rows.append(final(setting, first_pattern_break=None, ld_ok=True, step1_pairs=10, step1_actual_correct=10,
                       final_one_minus_cos=gaps[-1]))
     return rows
@@ -206,14 +208,24 @@ def test_directional_convergence(suite):
     assert result.verdict == PASS
     # the data follow 0.06 (log t)^-2 exactly on t >= 3 (late half t >= 30): fitted b = 2
     assert result.numbers["fitted_exponent_median"] == pytest.approx(2.0, abs=1e-9)
+    assert result.numbers["evidence"] == 1 and result.numbers["no_evidence"] == 0
+    # A run whose 1 - cos stopped moving is no evidence: with no other run, nothing is shown.
     stuck = [1.0, 0.5, 0.3, 0.2, 0.2, 0.2, 0.2, 0.2]
-    assert checks.check_directional_convergence(suite, convergence_rows(gauss, stuck)).verdict == FAIL
+    stalled = checks.check_directional_convergence(suite, convergence_rows(gauss, stuck))
+    assert stalled.verdict == INCONCLUSIVE and stalled.numbers["evidence"] == 0
+    assert "less than the factor 0.9" in stalled.explanation
+    # The review's case: 1 - cos 0.016531 -> 0.016529 with a frozen iterate (the loss underflows).
+    frozen = [1.0, 0.5, 0.1, 0.05, 0.016531, 0.01653, 0.01653, 0.016529]
+    norms = [1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0]
+    stalled = checks.check_directional_convergence(suite, convergence_rows(gauss, frozen, norms))
+    assert stalled.verdict == INCONCLUSIVE
+    assert "the iterate stopped moving" in stalled.explanation
 
 
 def test_beyond_settings_are_never_judged(suite):
     flip = suite.setting("flip")
     rows = [final(flip, psi=1.0, log_limit_error=-1e6, step1_pairs=1, step1_actual_correct=0)]
-    assert checks.check_step_one_activation(suite, rows, THEOREM).verdict == NOT_APPLICABLE
+    assert checks.check_theorem_4_8_conclusions(suite, rows, THEOREM).verdict == NOT_APPLICABLE
     result = checks.beyond_result(suite)
     assert result.verdict == NOT_APPLICABLE and result.settings == ("flip",)
     assert "No encoded theorem applies" in result.explanation
@@ -279,11 +291,12 @@ def test_analysis_lays_out_every_section(tiny_report):
     titles = [section.title for section in report.sections]
     assert titles[0] == "Verdicts"
     for title in ("Error against psi, by regime", "Directional convergence", "Phase transition", "Hypotheses",
-                  "Candidate exponents on anisotropic Sigma", "Beyond the paper (BEYOND, THEORY.md §8)",
+                  "Candidate exponents on anisotropic Sigma", "Beyond the paper (BEYOND, docs/theory.md §8)",
                   "Provenance"):
         assert title in titles
     names = [block.name for block in report.walk() if isinstance(block, Figure)]
-    assert "directional_convergence" in names and any(name.startswith("error_vs_psi") for name in names)
+    # two signals per group: fewer than MIN_ABSCISSAE abscissae show no trend, so only the tables
+    assert "directional_convergence" in names and not any(name.startswith("error_vs_psi") for name in names)
 
 
 def test_every_statement_is_judged_once_with_its_provenance(tiny_report):
@@ -347,3 +360,14 @@ def test_default_suite_passes_every_exact_check(tmp_path):
     for result in results:
         if result.key.startswith("reconstructed.band") and result.verdict in (PASS, FAIL):
             assert "band" in result.numbers or "failed_hypotheses" in result.numbers
+
+
+def test_hypothesis_tables_state_the_applies_rule(monkeypatch):
+    from types import SimpleNamespace
+
+    from verify import analysis
+
+    fake = SimpleNamespace(key="T", requirements=(("h0",), ("case1", "case2"), ("init",)))
+    monkeypatch.setattr(analysis, "THEOREMS", (fake,))
+    assert analysis._applies_rule("T") == "applies = h0 and (case1 or case2) and init (every row of a hypothesis holds)."
+    assert analysis._applies_rule("no such theorem") == ""

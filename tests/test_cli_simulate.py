@@ -3,6 +3,8 @@ one-paragraph error with exit status 2 and no traceback."""
 
 import json
 
+import numpy as np
+
 import pytest
 
 pytest.importorskip("theorybench.training")
@@ -158,3 +160,44 @@ def test_a_configuration_too_big_for_memory_is_reported_not_raised(tmp_path, cap
     status = main(["simulate", _write(tmp_path, SMALL), "--out", str(tmp_path / "out")])
     message = _one_paragraph_error(capsys, status)
     assert "more memory" in message and "71.1 PiB" in message
+
+
+def test_simulate_reports_the_limit_direction_and_theorem_4_8_on_its_draw(tmp_path, capsys):
+    from scipy.stats import norm
+
+    from bounds.limit_direction import limit_direction
+    from theorybench.simulate import simulate
+
+    config_path = _write(tmp_path, SMALL)
+    assert main(["simulate", config_path, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    theory = json.loads((tmp_path / "out" / "result.json").read_text())["theory"]
+    # recompute from the same draw, independently of the command
+    config = load_config(config_path)
+    result = simulate(config)
+    limit = limit_direction(result.training_set.X, result.training_set.y, result.run.a, config.network.gamma)
+    assert theory["limit_direction"]["certified"] == (limit.refusal is None and limit.certificate.ok)
+    W, W_hat = result.run.final_weights(), limit.weights()
+    cosine = float(np.sum(W * W_hat) / (np.linalg.norm(W) * np.linalg.norm(W_hat)))
+    # both sides compute 1 - cos in float64 from the same arrays: equal to ~10 ulps of cos
+    assert theory["one_minus_cos"] == pytest.approx(1 - cosine, abs=1e-14)
+    # Sigma = I, mu = signal e1: err(w_bar) = Phi(-<w_bar, mu> / ||w_bar||) (scipy's log-CDF; 1e-12
+    # relative covers the two float64 evaluation orders of t / s)
+    w_bar = np.asarray(limit.linear_direction)
+    expected = norm.logcdf(-w_bar[0] * config.data.signal / np.linalg.norm(w_bar))
+    assert theory["limit_error"]["log"] == pytest.approx(expected, rel=1e-12)
+    assert isinstance(theory["theorem_4_8"]["applies"], bool) and theory["theorem_4_8"]["hypotheses"]
+    from bounds import THEOREMS
+    from bounds.contract import Sample
+
+    sample = Sample(X=result.training_set.X, y=result.training_set.y, W0=result.run.W0, a=result.run.a,
+                    gamma=config.network.gamma, eta=config.training.step_size)
+    rows = [r for r in next(t for t in THEOREMS if t.key == "4.8").hypotheses(config, sample) if r.verdict]
+    assert [h["name"] for h in theory["theorem_4_8"]["hypotheses"]] == [r.name for r in rows]
+    # a yes/no hypothesis shows no margin (bounds stores a placeholder +-0.5); a measured one shows its own
+    assert [h["margin"] for h in theory["theorem_4_8"]["hypotheses"]] == \
+        [None if r.is_flag else pytest.approx(r.margin) for r in rows]
+    assert any(r.is_flag for r in rows)
+    for words in ("limit direction: certified", "1 - cos(W(T), W_hat) =", "exact error of w_bar:",
+                  "Theorem 4.8 on this draw:"):
+        assert words in printed

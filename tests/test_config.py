@@ -36,7 +36,7 @@ finite = dict(allow_nan=False, allow_infinity=False)
 def configs(draw):
     """Valid configurations by construction, covering every family and optional key."""
     d = draw(st.integers(1, 6))
-    family = draw(st.sampled_from(["isotropic", "power_law", "spiked", "user"]))
+    family = draw(st.sampled_from(["isotropic", "power_law", "spiked", "orthogonal", "user"]))
     covariance = {
         "isotropic": lambda: CovarianceConfig(),
         "power_law": lambda: CovarianceConfig(family="power_law",
@@ -44,6 +44,7 @@ def configs(draw):
         "spiked": lambda: CovarianceConfig(family="spiked",
                                            spike_strength=draw(st.floats(0, 100, **finite)),
                                            spike_direction=draw(st.sampled_from(["mean", "e1"]))),
+        "orthogonal": lambda: CovarianceConfig(family="orthogonal"),
         "user": lambda: CovarianceConfig(family="user", matrix=tuple(
             tuple(draw(st.floats(0.1, 10, **finite)) if i == j else 0.0 for j in range(d))
             for i in range(d))),
@@ -58,6 +59,7 @@ def configs(draw):
     mean_is_zero = (mean is None and signal == 0) or (mean is not None and not any(mean))
     # A spike along mu/||mu|| is undefined for mu = 0 and refused by DataConfig (tested below).
     assume(not (family == "spiked" and covariance.spike_direction == "mean" and mean_is_zero))
+    assume(not (family == "orthogonal" and mean_is_zero))
     m = draw(st.integers(1, 9))
     m_positive = draw(st.integers(0, m)) if m % 2 else draw(st.none() | st.integers(0, m))
     return Config(
@@ -67,15 +69,18 @@ def configs(draw):
                         label_flip=draw(st.floats(0, 0.49, **finite)), covariance=covariance, noise=noise),
         network=NetworkConfig(m=m, m_positive=m_positive, gamma=draw(st.floats(0.01, 0.99, **finite)),
                               init_scale=draw(st.floats(0, 1, **finite))),
-        training=TrainingConfig(loss=draw(st.sampled_from(["exponential", "logistic"])),
+        training=TrainingConfig(loss=draw(st.sampled_from(["exponential", "logistic", "hinge"])),
                                 step_size=draw(st.floats(1e-9, 1e3, **finite)),
                                 max_steps=draw(st.integers(1, 10**7)),
                                 log_loss_floor=draw(st.floats(-1e6, 0, **finite)),
                                 checkpoints=draw(st.integers(2, 100)),
                                 normalized=draw(st.booleans()),
-                                implementation=draw(st.sampled_from(["gram", "weight"]))),
+                                implementation=draw(st.sampled_from(["gram", "weight"])),
+                                stop_on_zero_train_error=draw(st.booleans()),
+                                stop_on_pattern_reached=draw(st.booleans())),
         evaluation=EvaluationConfig(test_points=draw(st.integers(1, 10**8)),
-                                    confidence=draw(st.floats(0.01, 0.999999, **finite))),
+                                    confidence=draw(st.floats(0.01, 0.999999, **finite)),
+                                    test_points_at_checkpoints=draw(st.integers(0, 10**6))),
         seed=draw(st.integers(0, 2**63 - 1)),  # TOML integers are signed 64-bit
     )
 
@@ -175,3 +180,17 @@ def test_a_spike_along_a_zero_mean_is_refused():
         DataConfig(signal=0.0, covariance=covariance)
     # The same spike along e_1 is well defined with mu = 0.
     assert DataConfig(signal=0.0, covariance=CovarianceConfig(family="spiked", spike_direction="e1"))
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[training]\nstop_on_zero_train_error = 'yes'", "training.stop_on_zero_train_error = 'yes'"),
+    ("[training]\nstop_on_pattern_reached = 1", "training.stop_on_pattern_reached = 1"),
+    ("[evaluation]\ntest_points_at_checkpoints = -1", "evaluation.test_points_at_checkpoints = -1"),
+    ("[training]\nloss = 'hinje'", "Did you mean 'hinge'"),
+    ("[data.covariance]\nfamily = 'orthogonal'\nmatrix_file = 'x.npy'", "matrix_file"),
+    ("[data]\nmean_sha256 = 'abc'", "data.mean_sha256"),
+])
+def test_new_keys_refuse_bad_values_with_the_key_named(text, message):
+    with pytest.raises(ConfigError) as info:
+        config_from_toml(text)
+    assert message in str(info.value)

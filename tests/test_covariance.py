@@ -1,4 +1,4 @@
-"""Covariance families (theorybench.covariance, THEORY.md §1): square roots, products, summaries."""
+"""Covariance families (theorybench.covariance, docs/theory.md §1): square roots, products, summaries."""
 
 import math
 
@@ -29,7 +29,7 @@ def _user_matrix(d=D, rank=None):
 
 
 def _reference_sigma(data):
-    """Sigma built from the family definitions of THEORY.md §1, independently of the module."""
+    """Sigma built from the family definitions of docs/theory.md §1, independently of the module."""
     d = data.d
     cov = data.covariance
     if cov.family == "isotropic":
@@ -45,6 +45,9 @@ def _reference_sigma(data):
             mu = data.mean_vector()
             u = mu / np.linalg.norm(mu)
         return np.eye(d) + cov.spike_strength * np.outer(u, u)
+    if cov.family == "orthogonal":
+        mu = data.mean_vector()
+        return np.eye(d) - np.outer(mu, mu) / (mu @ mu)
     return np.array(cov.matrix)
 
 
@@ -54,6 +57,7 @@ FAMILIES = [
     CovarianceConfig(family="power_law", alpha=0.0),
     CovarianceConfig(family="spiked", spike_strength=4.0),
     CovarianceConfig(family="spiked", spike_strength=2.5, spike_direction="e1"),
+    CovarianceConfig(family="orthogonal"),
     CovarianceConfig(family="user", matrix=_user_matrix()),
     CovarianceConfig(family="user", matrix=_user_matrix(rank=3)),
 ]
@@ -88,7 +92,9 @@ def test_summary_matches_dense_linear_algebra(cov):
     assert summary.trace_of_square == pytest.approx(np.sum(sigma * sigma), rel=1e-12)
     assert summary.operator_norm == pytest.approx(eig[-1], rel=1e-12)
     assert summary.mean_norm_sq == pytest.approx(mu @ mu, rel=1e-12)
-    assert summary.mean_sigma_mean == pytest.approx(mu @ sigma @ mu, rel=1e-12)
+    # abs: for the orthogonal family mu^T Sigma mu is exactly 0 and the dense product is rounding
+    # of terms of size ||mu||^2 ~ 3, so below 1e-14.
+    assert summary.mean_sigma_mean == pytest.approx(mu @ sigma @ mu, rel=1e-12, abs=1e-14)
     in_range = np.linalg.lstsq(sigma, mu, rcond=None)[0]
     if np.allclose(sigma @ in_range, mu, atol=1e-9):
         # The pseudo-inverse amplifies rounding by the condition number of Sigma on its range
@@ -169,3 +175,38 @@ def test_spike_direction_survives_a_mean_whose_norm_overflows():
     u = spike_direction(data)
     # Three equal entries 1/sqrt(3), each within a couple of roundings.
     np.testing.assert_allclose(u, np.full(3, 1 / math.sqrt(3)), rtol=1e-15)
+
+
+def test_orthogonal_noise_has_no_component_along_the_mean_and_unit_variance_across_it():
+    data = DataConfig(n=4, d=50, signal=2.0, mean_direction="ones",
+                      covariance=CovarianceConfig(family="orthogonal"))
+    u = data.mean_vector() / np.linalg.norm(data.mean_vector())
+    xi = np.random.default_rng(np.random.SeedSequence(5)).standard_normal((20000, 50))
+    z = covariance_sqrt_apply(data, xi)
+    # <z, u> is one rounding of a sum of 50 terms of size ~1: below 1e-13 however many rows.
+    assert np.max(np.abs(z @ u)) < 1e-13
+    # Across u the noise is white: every direction v orthogonal to u has E <z, v>^2 = 1. With 20000
+    # rows the sample variance has standard error sqrt(2/20000) = 0.01; 0.05 is five of them.
+    v = np.zeros(50)
+    v[0], v[1] = 1 / math.sqrt(2), -1 / math.sqrt(2)
+    assert abs(np.mean((z @ v) ** 2) - 1.0) < 0.05
+    summary = covariance_summary(data)
+    assert (summary.trace, summary.operator_norm, summary.mahalanobis_sq) == (49.0, 1.0, math.inf)
+
+
+def test_orthogonal_family_needs_a_non_zero_mean():
+    with pytest.raises(ConfigError, match="'orthogonal' needs a non-zero mean"):
+        DataConfig(n=2, d=3, signal=0.0, covariance=CovarianceConfig(family="orthogonal"))
+
+
+def test_user_square_root_is_exactly_zero_on_a_numerically_null_direction():
+    # I - u u^T given as a dense matrix: eigh returns ~1e-16 for the null eigenvalue, whose square
+    # root (1e-8) would leak noise along u. Null eigenvalues are set to 0, so what is left along u
+    # is the rounding of the eigenvectors, ~d eps.
+    d = 40
+    u = np.ones(d) / math.sqrt(d)
+    matrix = tuple(tuple(row) for row in np.eye(d) - np.outer(u, u))
+    data = DataConfig(n=2, d=d, signal=1.0, mean_direction="ones",
+                      covariance=CovarianceConfig(family="user", matrix=matrix))
+    z = covariance_sqrt_apply(data, np.random.default_rng(np.random.SeedSequence(2)).standard_normal((100, d)))
+    assert np.max(np.abs(z @ u)) < 1e-13  # ~ d * eps * |xi| ~ 40 * 2e-16 * 4

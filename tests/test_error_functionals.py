@@ -1,4 +1,4 @@
-"""Tests of bounds.error_functionals (EXACT, THEORY.md §2.4)."""
+"""Tests of bounds.error_functionals (EXACT, docs/theory.md §2.4)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 A network with two neurons w and -w and a = (1, -1)/sqrt(2) has output
 (phi(t) - phi(-t))/sqrt(2) = (1 + gamma) t / sqrt(2) with t = <w, x>, so it classifies like the
-linear direction w, whose Gaussian error is Phi(-<w, mu>/||Sigma^{1/2} w||) exactly (THEORY.md
+linear direction w, whose Gaussian error is Phi(-<w, mu>/||Sigma^{1/2} w||) exactly (docs/theory.md
 §2.4, for any class balance since y z has the law of z). These closed forms are computed here
 with scipy, independently of the module.
 """

@@ -1,4 +1,4 @@
-"""Tests of bounds.limit_direction and bounds.svm (EXACT, THEORY.md §2.2–2.3, §2.5)."""
+"""Tests of bounds.limit_direction and bounds.svm (EXACT, docs/theory.md §2.2–2.3, §2.5)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _second_layer(m, m_positive):
 
 
 def _lifted_points(X, y, a, gamma):
-    """The lifted points of THEORY §2.1 built explicitly, (n, m d): block j is |a_j| c_ij y_i x_i."""
+    """The lifted points of docs/theory.md §2.1 built explicitly, (n, m d): block j is |a_j| c_ij y_i x_i."""
     c = np.where(np.sign(a)[None, :] == y[:, None], 1.0, gamma)
     return np.concatenate([(np.abs(a[j]) * c[:, j] * y)[:, None] * X for j in range(a.size)], axis=1)
 
@@ -56,7 +56,7 @@ def _independent_direction(Z):
 
 
 def _signed_blocks(W, a):
-    """V = (s_j w_j)_j flattened, the lifted primal variable of THEORY §2.1."""
+    """V = (s_j w_j)_j flattened, the lifted primal variable of docs/theory.md §2.1."""
     return (np.sign(a)[:, None] * W).ravel()
 
 
@@ -112,7 +112,7 @@ def test_lifted_gram_matches_the_explicit_lifted_points_and_the_balanced_formula
 
 
 def test_rank_of_q_is_min_n_plus_d_plus_min_n_minus_d():
-    # THEORY §2.2 says rank min(n, 2d); that is right only when both classes have >= d or <= d
+    # docs/theory.md §2.2 says rank min(n, 2d); that is right only when both classes have >= d or <= d
     # points. Here n+ = 5, n- = 35, d = 10: rank is 5 + 10 = 15, not min(40, 20) = 20.
     rng = _rng(11)
     d = 10
@@ -214,7 +214,7 @@ def test_a_zero_point_is_refused():
 
 
 def test_an_inconsistent_pattern_is_reported_not_returned_as_the_limit():
-    # Weak signal, d close to n (outside both cases of Theorem 4.8, THEORY §2.2): the lifted SVM
+    # Weak signal, d close to n (outside both cases of Theorem 4.8, docs/theory.md §2.2): the lifted SVM
     # exists, but some neuron is wrongly activated at its own solution.
     X, y = _mixture(_rng(21), 40, 60, 0.3)
     result = limit_direction(X, y, _second_layer(4, 2), 0.5)
@@ -267,7 +267,7 @@ def test_gradient_descent_converges_in_direction_to_the_limit():
 
     Tolerance: GD on separable exponential-loss data has w(t) = w_hat log t + rho + o(1)
     (Soudry et al. 2018), so 1 - cos(W(t), W_hat) ~ c / log^2 t, the O(1/log t) angular rate of
-    THEORY §2.5. On the default instance (n = 40, d = 2000, m = 20, ||mu|| = 3) the constant is
+    docs/theory.md §2.5. On the default instance (n = 40, d = 2000, m = 20, ||mu|| = 3) the constant is
     c ~ 0.02 (measured at eta = 0.005: 1.4e-3 at t = 100, 5e-4 at 1e3, 2.5e-4 at 1e4), so
     T = 2000 steps predicts 0.02 / log^2(2000) ~ 3.5e-4: the 1e-3 target holds with a factor ~2.5
     to spare, and the decrease from t = 100 to T checks the log rate itself. Normalised GD (a fast

@@ -54,6 +54,23 @@ def test_rows_have_the_contracted_shape(rows):
     assert [decode_row(encode_row(row)) for row in rows] == rows
 
 
+def test_final_row_carries_the_resolved_parameters_as_flat_columns(rows):
+    final = rows[-1]
+    config = tiny()
+    expected = {"data.n": 8, "data.d": 400, "data.signal": 3.0, "network.m": 4, "network.init_scale": 1e-6,
+                "training.step_size": 0.05, "training.max_steps": 300, "evaluation.test_points": 4000,
+                # defaults resolved, not left to the suite file
+                "network.gamma": config.network.gamma, "data.covariance.family": "isotropic",
+                "data.covariance.alpha": None, "data.noise.family": "gaussian", "data.label_flip": 0.0}
+    assert {key: final[key] for key in expected} == expected
+    assert "data.covariance.matrix" not in final and "data.mean" not in final  # array-valued: by config_hash
+    # a JSON-lines reader (pandas.read_json(lines=True)) makes one column per key: every value is a scalar
+    stored = json.loads(encode_row(final))
+    assert all(not isinstance(value, (dict, list)) for key, value in stored.items() if "." in key)
+    anisotropic = measure(tiny(data={"covariance": {"family": "spiked", "spike_strength": 2.0}}), "spiked", 0)[-1]
+    assert anisotropic["data.covariance.family"] == "spiked" and anisotropic["data.covariance.spike_strength"] == 2.0
+
+
 def test_logs_are_finite_and_probabilities(rows):
     final = rows[-1]
     assert final["ld_ok"]
@@ -118,3 +135,28 @@ def test_non_gaussian_noise_has_bounds_but_no_exact_error():
     # the conditional bound (EXACT) is not below the Monte Carlo interval (99.9%, chance <= 1e-3)
     lower, _ = clopper_pearson(final["linear_errors"], final["test_points"], 0.999)
     assert lower <= math.exp(final["log_bound_best"])
+
+
+def test_checkpoint_rows_carry_the_test_error_along_training_and_the_stop_reason():
+    from theorybench.evaluation import checkpoint_test_errors
+    from theorybench.simulate import simulate
+
+    config = tiny(evaluation={"test_points_at_checkpoints": 400},
+                  training={"loss": "logistic", "stop_on_zero_train_error": True})
+    rows = measure(config, "peer", 0)
+    *checkpoints, final = rows
+    assert final["stop_reason"] == "zero_train_error" and final["final_train_error"] == 0.0
+    assert all(row["checkpoint_test_points"] == 400 for row in checkpoints)
+    # The same counts as simulate's, which draws the same run from the same seed.
+    expected = [e.errors for e in simulate(config).checkpoint_test_errors]
+    assert [row["test_errors"] for row in checkpoints] == expected
+    # Off by default: the rows keep their shape.
+    assert "test_errors" not in measure(tiny(training={"max_steps": 5}), "plain", 0)[0]
+    assert checkpoint_test_errors  # the one implementation both use
+
+
+def test_step_one_criterion_covers_the_hinge_loss():
+    # The criterion's hinge weights 1[u < 1] (written out in verify.measure) must predict the
+    # trainer's first step pair by pair, as for the other losses.
+    final = measure(tiny(training={"loss": "hinge", "max_steps": 5}), "hinge", 0)[-1]
+    assert final["step1_pairs"] == 32 and final["step1_disagreements"] == 0

@@ -1,6 +1,6 @@
 """The property suite catches deliberately wrong bounds (mutants), each with a counterexample.
 
-Every mutant is a plausible slip in encoding a statement of THEORY.md; the test asserts that the
+Every mutant is a plausible slip in encoding a statement of docs/theory.md; the test asserts that the
 named property reports it falsified with a shrunk counterexample, and that replaying the
 counterexample falsifies it again (so the report is not a fluke of the search).
 """
@@ -23,7 +23,7 @@ def _shipped(name: str) -> DeclaredBound:
 
 
 def _psi_without_n(instance) -> float:
-    # Mutant: the factor n of the numerator of psi (THEORY.md §4) is dropped.
+    # Mutant: the factor n of the numerator of psi (docs/theory.md §4) is dropped.
     s = instance.summary()
     return s.mean_norm_sq**2 / (instance.data.n * s.mean_sigma_mean + s.trace_of_square)
 

@@ -1,4 +1,4 @@
-"""The leaky-ReLU network, its pattern and its GD increment (theorybench.network, THEORY.md §1, §2.1, §2.5)."""
+"""The leaky-ReLU network, its pattern and its GD increment (theorybench.network, docs/theory.md §1, §2.1, §2.5)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def small_problem(seed: int, n: int = 6, d: int = 5, m: int = 4, m_positive: int
 def test_leaky_relu_and_its_derivative_on_known_values():
     u = np.array([-2.0, -0.0, 0.0, 1e-300, 3.0])
     np.testing.assert_array_equal(leaky_relu(u, GAMMA), [-0.6, -0.0, 0.0, 1e-300, 3.0])
-    # phi'(0) = gamma is the convention of THEORY.md §1 (u > 0 is the active side).
+    # phi'(0) = gamma is the convention of docs/theory.md §1 (u > 0 is the active side).
     np.testing.assert_array_equal(leaky_relu_derivative(u, GAMMA), [GAMMA, GAMMA, GAMMA, 1.0, 1.0])
 
 

@@ -1,4 +1,4 @@
-"""Log-space loss primitives against mpmath at extreme margins (theorybench.numerics, THEORY.md §2.6)."""
+"""Log-space loss primitives against mpmath at extreme margins (theorybench.numerics, docs/theory.md §2.6)."""
 
 from __future__ import annotations
 
@@ -101,8 +101,8 @@ def test_log_sum_exp_of_infinite_or_nan_entries():
 
 
 def test_unknown_loss_is_refused_with_the_allowed_values():
-    with pytest.raises(UserInputError, match="exponential, logistic"):
-        numerics.log_loss(np.array([1.0]), "hinge")
+    with pytest.raises(UserInputError, match="exponential, logistic, hinge"):
+        numerics.log_loss(np.array([1.0]), "squared")
 
 
 @settings(deadline=None, max_examples=60)
@@ -116,3 +116,31 @@ def test_log_loss_equals_the_naive_formula_where_it_is_safe(margins, loss):
     # |u| <= 30 keeps every term in [e^-30, e^30]: the naive form loses at most a few ulps of the
     # terms; a relative 1e-13 plus an absolute 1e-13 (log L can be ~0) bounds both forms' error.
     assert numerics.log_loss(u, loss) == pytest.approx(naive, rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("margins", [[-1e6, -3.0, 0.0, 0.5], [1.0 - 2.0**-40, 0.999, 0.25],
+                                     [-0.5, 1.0, 2.0, 1e300]])
+def test_hinge_log_loss_matches_mpmath_including_margins_at_the_kink(margins):
+    terms = [max(mpmath.mpf(0), 1 - mpmath.mpf(u)) for u in margins]
+    expected = float(mpmath.log(mpmath.fsum(terms) / len(margins)))
+    assert numerics.log_loss(np.array(margins), "hinge") == pytest.approx(expected, rel=ULPS)
+
+
+def test_hinge_per_sample_log_loss_keeps_digits_next_to_the_kink():
+    # 1 - u = 2^-40 exactly: log1p(-u) gives -40 log 2 to one rounding, where log(1 - u) would too
+    # only because 1 - u is exact here; the point is that no loss is formed as exp of anything.
+    u = np.array([1.0 - 2.0**-40, 1.0, 3.0])
+    logs = numerics.log_per_sample_loss(u, "hinge")
+    assert logs[0] == pytest.approx(-40 * math.log(2.0), rel=ULPS)
+    assert logs[1] == logs[2] == -math.inf
+
+
+def test_hinge_derivative_is_one_inside_the_margin_and_zero_from_the_kink_on():
+    relative, scale = numerics.relative_loss_derivatives(np.array([0.5, 1.0, 7.0]), "hinge")
+    np.testing.assert_array_equal(relative, [1.0, 0.0, 0.0])
+    assert scale == 0.0
+    # Every margin at least 1: the gradient is exactly zero (M = -inf), not undefined.
+    relative, scale = numerics.relative_loss_derivatives(np.array([1.0, 2.0]), "hinge")
+    np.testing.assert_array_equal(relative, [0.0, 0.0])
+    assert scale == -math.inf
+    assert np.isnan(numerics.log_loss_derivative(np.array([math.nan]), "hinge")[0])

@@ -10,7 +10,15 @@ import mpmath
 import numpy as np
 import pytest
 
-from verify.plots import Curve, ErrorSeries, Shade, convergence_figure, error_figure, phase_transition_figure
+from verify.plots import (
+    Curve,
+    ErrorSeries,
+    Shade,
+    convergence_figure,
+    drawn_labels,
+    error_figure,
+    phase_transition_figure,
+)
 from verify.render import (
     Figure,
     Paragraph,
@@ -68,7 +76,8 @@ def test_format_log_probability_below_float64():
     assert format_log_probability(-5000.0) == f"{mantissa}e{int(exponent):+d}"
     assert format_log_probability(math.log(9.9996e-5)) == "1.00e-4"  # the rounding carries
     assert format_log_probability(math.log(0.25)) == "2.50e-1"
-    assert format_log_probability(-math.inf) == "0 (none observed)"
+    # An exact zero (e.g. the Bayes error of noise orthogonal to mu), said as such.
+    assert format_log_probability(-math.inf) == "0 exactly (log = -inf)"
     assert format_value(math.nan) == "NaN" and format_value(-math.inf) == "−∞" and format_value(None) == "—"
 
 
@@ -76,28 +85,68 @@ def test_html_is_self_contained_and_escaped():
     page = render_html(sample_report())
     parser = Assets()
     parser.feed(page)
-    assert parser.sources and all(source.startswith("data:image/png;base64,") for source in parser.sources)
+    images = [source for source in parser.sources if not source.startswith("#")]
+    anchors = [source[1:] for source in parser.sources if source.startswith("#")]
+    assert images and all(source.startswith("data:image/png;base64,") for source in images)
+    # every in-page link (TOC, thumbnails) names an element of the page
+    assert anchors and all(f'id="{anchor}"' in page for anchor in anchors)
     assert not parser.tags & {"script", "link", "iframe", "object", "embed"}
     assert "http://" not in page and "https://" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; bounds." in page
-    (source,) = parser.sources
+    (source,) = images
     assert base64.b64decode(source.split(",", 1)[1]) == png()
 
 
-def test_fail_is_prominent_in_html_and_markdown():
+def claim_result(key, verdict, provenance="PAPER", settings=("weak[signal=4] (replicate 0)",), numbers=None):
+    return CheckResult(key=key, statement=f"statement {key}", provenance=provenance, section="§3", verdict=verdict,
+                       explanation=f"Because of {key}. More detail.", settings=settings, numbers=numbers or {})
+
+
+def test_headline_summarises_the_papers_claims_only():
+    # An open question and a self-check FAIL; the paper's claims PASS: the headline says PASS.
+    results = (claim_result("paper.step_one_activation", "PASS"),
+               claim_result("reconstructed.candidate[psi]", "FAIL", "RECONSTRUCTED"),
+               claim_result("exact.gaussian_error", "FAIL", "EXACT"))
+    report = Report("r", (Section("v", (VerdictTable(results, "all"),)),))
+    page, text = render_html(report), render_markdown(report)
+    assert '<p class="headline v-PASS">The paper&#x27;s claims: PASS — 1 claim(s) judged: 1 PASS.</p>' in page
+    assert "**The paper's claims: PASS — 1 claim(s) judged: 1 PASS.**" in text
+    # the open question is neutral, the self-check FAIL stays red in its own box
+    assert '<span class="chip neutral">FAIL</span> psi: Because of reconstructed.candidate[psi].' in page
+    assert '<span class="chip v-FAIL">FAIL</span> statement exact.gaussian_error' in page
+    assert page.index('id="claims"') < page.index("Open questions") < page.index("Self-checks")
+    # a FAIL of a claim makes the headline FAIL, first on the page, and the card says why
+    failing = Report("r", (Section("v", (VerdictTable(results + (claim_result("exact.pattern_persistence", "FAIL",
+                                                                                             "EXACT"),)),)),))
+    page = render_html(failing)
+    assert '<p class="headline v-FAIL">The paper&#x27;s claims: FAIL — 2 claim(s) judged: 1 FAIL, 1 PASS.</p>' in page
+    card = page[page.index('id="claim-4.8-case1"'):]
+    assert card.index("v-FAIL") < card.index("Because of exact.pattern_persistence.") < card.index("</article>")
+
+
+def test_fail_rows_come_first_in_verdict_tables():
     report = sample_report()
     page, text = render_html(report), render_markdown(report)
-    assert '<p class="summary-fail"><strong>1 FAIL</strong>' in page
-    assert text.startswith("# Test report\n\n> **1 FAIL**")
-    assert "4 statements judged: 1 FAIL, 1 INCONCLUSIVE, 1 PASS, 1 NOT APPLICABLE." in text
-    # Summary first, then the verdict table, where FAIL is the first row and names its setting.
-    assert text.index("Verdict summary") < text.index("## Errors")
     table = text[text.index("*EXACT checks*"):]
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
     assert [row.split(" | ")[0] for row in rows] == ["| **FAIL**", "| INCONCLUSIVE", "| PASS", "| NOT APPLICABLE"]
     assert "| s7 |" in rows[0]
-    assert page.index("broken-statement") < page.index("ok-statement")
+    assert page.index("broken-statement", page.index("<details>")) < page.index("ok-statement", page.index("<details>"))
     assert '<tr class="fail"><td class="verdict v-FAIL">FAIL</td><td>broken-statement' in page
+    # the verdict table is folded, its summary counts the verdicts
+    assert "<summary>EXACT checks — 4 statements: 1 FAIL, 1 INCONCLUSIVE, 1 PASS, 1 NOT APPLICABLE</summary>" in page
+
+
+def test_long_tables_and_explanations_are_folded():
+    rows = tuple((f"s{i}", i) for i in range(12))
+    long = "First sentence. " + "detail " * 60
+    verdict = CheckResult(key="k", statement="s", provenance="EXACT", section="§2", verdict="PASS", explanation=long)
+    page = render_html(Report("r", (Section("t", (Table(("setting", "value"), rows[:8], "short"),
+                                                  Table(("setting", "value"), rows, "Long table. Rest."),
+                                                  VerdictTable((verdict,)))),)))
+    assert '<div class="tw"><table><caption>short</caption>' in page  # 8 rows: open
+    assert "<details><summary>Table: Long table. (12 rows)</summary>" in page
+    assert "<details><summary>First sentence.</summary>First sentence. detail" in page
 
 
 def test_markdown_has_the_same_content():
@@ -114,6 +163,9 @@ def test_write_report_writes_figures_beside_the_markdown(tmp_path):
     paths = write_report(sample_report(), tmp_path / "out")
     assert [p.name for p in paths] == ["index.html", "report.md", "errors.png"]
     assert (tmp_path / "out" / "figures" / "errors.png").read_bytes() == png()
+    (tmp_path / "out" / "figures" / "old.png").write_bytes(png(1))
+    write_report(sample_report(), tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out" / "figures").iterdir()) == ["errors.png"]
 
 
 def test_report_rejects_inconsistent_content():
@@ -127,15 +179,15 @@ def test_report_rejects_inconsistent_content():
         Figure("a", b"GIF89a")
 
 
-def test_report_without_verdicts_has_an_empty_summary():
+def test_report_without_verdicts_says_so():
     text = render_markdown(Report("r", (Section("only", (Paragraph("x"),)),)))
-    assert "0 statements judged" in text and "FAIL**" not in text
+    assert "No claim of the paper was judged by this suite." in text and "FAIL" not in text
 
 
 def test_figures_are_deterministic_png():
     assert png() == png() and png().startswith(b"\x89PNG")
     with_zero = error_figure([ErrorSeries("mc", [1.0, 2.0], [-1.0, -math.inf], [-1.2, -math.inf], [-0.9, -3.0])],
-                             [Curve("exact", [1.0, 2.0], [-1.1, -4000.0], "--")],
+                             [Curve("exact", [1.0, 2.0], [-1.1, -4000.0], "limit")],
                              [Shade("band", [1.0, 2.0], [-2.0, -4.0], [-0.5, -1.0])], log_x=True)
     assert with_zero.startswith(b"\x89PNG")
     steps = np.array([0, 1, 10, 100, 1000])
@@ -188,3 +240,18 @@ def test_convergence_figure_groups_and_many_runs():
     curves = {f"run {i}": (steps, np.array([0.1, 0.01, 0.001]) * (i + 1)) for i in range(20)}
     grouped = convergence_figure(curves, groups={label: "weak" if i < 10 else "strong" for i, label in enumerate(curves)})
     assert grouped.startswith(b"\x89PNG") and convergence_figure(curves).startswith(b"\x89PNG")
+
+
+def test_figures_draw_only_what_has_points_and_fit_the_axis_to_them():
+    from verify.plots import STYLE, _data_limits
+
+    empty = ErrorSeries("never seen", [1.0], [math.nan], [math.nan], [math.nan])
+    zero = ErrorSeries("zero errors", [1.0, 2.0], [-math.inf, -1.0], [-math.inf, -1.5], [-3.0, -0.5], "linear")
+    drawn = drawn_labels([empty, zero], [Curve("no finite value", [1.0], [math.nan]), Curve("exact", [1.0], [-2.0])],
+                         [Shade("band", [1.0, 2.0], [-200.0, -400.0], [-1.0, -2.0])])
+    assert drawn == ["band", "exact", "zero errors", "zero errors: 0 errors (upper end)"]
+    # the axis spans the points with a 5% margin: a band reaching -400 does not stretch it
+    low, high = _data_limits([np.array([-2.0, -1.0]), np.array([-3.0, np.nan])])
+    assert (low, high) == pytest.approx((-3.1, -0.9), rel=1e-12)  # 5% of the span 2 on each side
+    # one colour per quantity: no two quantities share both colour and marker
+    assert len({(s.colour, s.marker, s.line) for s in STYLE.values()}) == len(STYLE)

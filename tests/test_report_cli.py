@@ -45,8 +45,9 @@ def fake_suite(names=("weak", "strong")):
 def fake_analyse(suite, rows):
     """Content in the analysis helper's own shapes (duck-typed by verify.render.as_report)."""
     finals = [row for row in rows if row["kind"] == "final"]
-    verdict = CheckResult(key="k", statement="every log error is below -800", provenance="EXACT",
-                          section="§2.4", verdict="PASS" if all(r["log_error"] < -800 for r in finals) else "FAIL",
+    # a claim of the paper (Theorem 4.8, Case 2) for the dashboard, --fail-on and the headline
+    verdict = CheckResult(key="paper.step_one_activation", statement="every log error is below -800",
+                          provenance="PAPER", section="§3", verdict="PASS" if all(r["log_error"] < -800 for r in finals) else "FAIL",
                           explanation=f"{len(finals)} runs", settings=tuple(suite.settings[0].name for _ in finals[:1]))
     from matplotlib.figure import Figure
 
@@ -91,10 +92,10 @@ def test_report_writes_every_output(tmp_path, fakes, capsys):
     assert [u["seed"] for u in environment["units"]] == [r["seed"] for r in rows if r["kind"] == "final"]
     assert environment["wall_time_s"] >= 0 and "wall" not in (out / "rows.jsonl").read_text()
     text = (out / "report.md").read_text()
-    assert "1 statements judged: 0 FAIL, 0 INCONCLUSIVE, 1 PASS" in text
+    assert "**The paper's claims: PASS — 1 claim(s) judged: 1 PASS.**" in text
     assert "Suite **tiny** with `12` rows." in text and "## Run" in text
     assert "<strong>tiny</strong>" in (out / "index.html").read_text()
-    assert "1 statements judged" in capsys.readouterr().out
+    assert "The paper's claims: PASS" in capsys.readouterr().out
 
 
 def test_rerun_same_seed_is_bit_identical_and_seed_matters(tmp_path, fakes):
@@ -144,7 +145,36 @@ def test_fail_verdict_is_in_the_summary(tmp_path, fakes, monkeypatch):
     monkeypatch.setitem(sys.modules, "verify.measure", types.SimpleNamespace(measure=failing))
     assert report(tmp_path) == 0  # a FAIL is a finding, not a crash
     text = (tmp_path / "report.md").read_text()
-    assert "> **1 FAIL**" in text and "| **FAIL** | every log error is below -800 |" in text
+    assert "**The paper's claims: FAIL — 1 claim(s) judged: 1 FAIL.**" in text
+    assert "| Theorem 4.8, Case 2 (near orthogonality) | **FAIL** |" in text
+
+
+@pytest.mark.parametrize("verdict, fail_on, status", [
+    ("FAIL", "fail", 3), ("INCONCLUSIVE", "fail", 0), ("PASS", "fail", 0),
+    ("FAIL", "inconclusive", 3), ("INCONCLUSIVE", "inconclusive", 3), ("PASS", "inconclusive", 0),
+    ("NOT APPLICABLE", "inconclusive", 0), ("FAIL", None, 0)])
+def test_fail_on_exits_non_zero_exactly_when_a_paper_claim_fails(tmp_path, fakes, monkeypatch, verdict, fail_on,
+                                                                  status):
+    def analyse(suite, rows, key="paper.step_one_activation", provenance="PAPER"):
+        content = fake_analyse(suite, rows)
+        claim = CheckResult(key=key, statement="a claim", provenance=provenance, section="§3", verdict=verdict,
+                            explanation="set by the test")
+        return SimpleNamespace(title=content.title, sections=content.sections, checks=(claim,))
+
+    monkeypatch.setitem(sys.modules, "verify.analysis", types.SimpleNamespace(analyse=analyse))
+    assert report(tmp_path / "claim", *(["--fail-on", fail_on] if fail_on else [])) == status
+    # the same verdict on an open question, a self-check or a BEYOND row never sets the status
+    for key, provenance in (("reconstructed.candidate[psi]", "RECONSTRUCTED"), ("exact.gaussian_error", "EXACT"),
+                            ("beyond", "BEYOND")):
+        monkeypatch.setitem(sys.modules, "verify.analysis", types.SimpleNamespace(
+            analyse=lambda suite, rows, key=key, provenance=provenance: analyse(suite, rows, key, provenance)))
+        assert report(tmp_path / key, "--fail-on", "inconclusive") == 0, key
+
+
+def test_fail_on_rejects_an_unknown_value(tmp_path, fakes, capsys):
+    with pytest.raises(SystemExit) as stop:
+        report(tmp_path, "--fail-on", "pass")
+    assert stop.value.code == 2 and "--fail-on" in capsys.readouterr().err
 
 
 def test_dask_executor_through_the_command(tmp_path, fakes):

@@ -1,4 +1,4 @@
-"""Samplers of the data model (theorybench.noise, theorybench.sampling; THEORY.md §1).
+"""Samplers of the data model (theorybench.noise, theorybench.sampling; docs/theory.md §1).
 
 Moments are tested with intervals, never fixed tolerances. Each interval below has level
 1 - 1e-6 (z = 4.8916 for a two-sided normal interval), so that all the checks of this file together

@@ -63,7 +63,7 @@ def test_json_holds_the_documented_content():
     assert test["rate"] == test["errors"] / test["trials"]
     assert test["method"] == "gaussian_preactivations"
     assert content["label_flips"] == int(result.training_set.flipped.sum())
-    # Label noise is outside every encoded theorem (THEORY.md §8), and the result says so.
+    # Label noise is outside every encoded theorem (docs/theory.md §8), and the result says so.
     assert content["setting"]["provenance"] == "BEYOND"
     assert any("label noise" in r for r in content["setting"]["beyond_reasons"])
     assert "wall" not in result.to_json()
@@ -71,12 +71,12 @@ def test_json_holds_the_documented_content():
 
 def test_the_paper_setting_is_labelled_paper():
     content = simulate(_small()).to_dict()
-    assert content["setting"] == {"provenance": "PAPER", "theory_section": "THEORY.md §1",
+    assert content["setting"] == {"provenance": "PAPER", "theory_section": "docs/theory.md §1",
                                   "beyond_reasons": []}
 
 
 def test_unbalanced_classes_are_labelled_beyond():
-    # THEORY.md §1: the paper draws y = +1 with probability 1/2; the toolkit supports other
+    # docs/theory.md §1: the paper draws y = +1 with probability 1/2; the toolkit supports other
     # balances, but no encoded theorem speaks about them.
     setting = beyond_reasons(_small(class_balance=0.3))
     assert len(setting) == 1 and "class_balance = 0.3" in setting[0]
@@ -142,3 +142,41 @@ def test_the_result_is_strict_json_even_with_non_finite_values(monkeypatch):
     parsed = json.loads(result.to_json(), parse_constant=refuse)
     assert parsed["training"]["final_log_loss"] == "-Infinity"
     assert parsed["training"]["train_error"] == "NaN"
+
+
+def test_test_error_at_checkpoints_is_in_the_result_and_uses_the_same_points():
+    from theorybench.evaluation import monte_carlo_test_error
+    from theorybench.sampling import checkpoint_test_stream
+
+    base = _small(noise=NoiseConfig(family="rademacher"))
+    config = base.replace(evaluation=EvaluationConfig(test_points=4000, test_points_at_checkpoints=500))
+    result = simulate(config)
+    checkpoints = json.loads(result.to_json())["training"]["checkpoints"]
+    assert all(c["test_error"]["trials"] == 500 for c in checkpoints)
+    assert checkpoints[0]["test_error"]["method"] == "d_dimensional_points"
+    assert "EXACT" in checkpoints[0]["test_error"]["provenance"]
+    # Turning the checkpoint errors on changes no other draw: the run and the final test error are
+    # those of the same configuration without them.
+    plain = json.loads(simulate(base).to_json())
+    assert plain["training"]["checkpoints"] == [{k: v for k, v in c.items() if k != "test_error"}
+                                                for c in checkpoints]
+    assert plain["test_error"] == json.loads(result.to_json())["test_error"]
+    # Each checkpoint is tested on the points of a restarted checkpoint stream: recomputed here
+    # from the recorded weights, independently of simulate.
+    run = result.run
+    for c, row in zip(run.checkpoints, checkpoints):
+        again = monte_carlo_test_error((run.weights_at(c.step), run.a, run.gamma), config.data,
+                                       checkpoint_test_stream(config.seed), 500, 0.95)
+        assert row["test_error"]["errors"] == again.errors
+    # W(0) ~ 1e-5 N(0, I) is a random guess; the trained network is not (n = 12, ||mu|| = 2,
+    # d = 300: error ~0.2): the counts must fall, beyond the sampling noise of 500 points.
+    assert checkpoints[-1]["test_error"]["upper"] < checkpoints[0]["test_error"]["lower"]
+    assert "test errors along training" in summary(result)
+
+
+def test_gaussian_checkpoint_errors_use_the_preactivation_law():
+    config = _small().replace(evaluation=EvaluationConfig(test_points=1000, test_points_at_checkpoints=300))
+    result = simulate(config)
+    rows = json.loads(result.to_json())["training"]["checkpoints"]
+    assert {r["test_error"]["method"] for r in rows} == {"gaussian_preactivations"}
+    assert len(result.checkpoint_test_errors) == len(result.run.checkpoints)

@@ -111,7 +111,7 @@ def test_raw_problems_have_the_papers_second_layer(instance):
     assert np.allclose(np.abs(instance.a) * math.sqrt(instance.m), 1.0, rtol=0, atol=4e-16)  # 2 ulps
     assert set(np.unique(instance.y)) <= {-1.0, 1.0}
     assert 0.05 <= instance.gamma <= 0.95 and instance.eta > 0
-    # |f(x; W0)| stays far below the exp overflow at 709 (THEORY.md §2.6).
+    # |f(x; W0)| stays far below the exp overflow at 709 (docs/theory.md §2.6).
     assert np.all(np.abs(instance.initial_log_losses()) < 100)
 
 

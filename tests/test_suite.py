@@ -144,3 +144,17 @@ def test_unknown_names_and_missing_files_are_user_errors(tmp_path: Path):
     (tmp_path / "bad.toml").write_text("name = [", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_suite(tmp_path / "bad.toml")
+
+
+def test_peer_suite_pairs_each_one_step_setting_with_a_long_run_that_differs_only_in_the_stop_rule():
+    suite = load_suite("peer_kedar2")
+    one_step = {s.name: s for s in suite.settings if s.group == "protocol-one-step"}
+    long_run = {s.name: s for s in suite.settings if s.group == "protocol-long-run"}
+    assert len(one_step) == len(long_run) == 6  # d in {100, 500, 1000} x label noise {0, 0.1}
+    for name, setting in one_step.items():
+        partner = long_run[name.replace("one-step", "long-run")]
+        assert setting.config.training.stop_on_zero_train_error
+        assert not partner.config.training.stop_on_zero_train_error
+        assert setting.config.replace(training=partner.config.training) == partner.config
+        assert setting.config.data.covariance.family == "orthogonal"
+        assert setting.config.training.loss == "hinge" and setting.beyond

@@ -28,7 +28,7 @@ def isotropic(n, d, mu):
 
 
 def test_psi_isotropic_matches_the_hand_formula():
-    # THEORY §4 for Sigma = I: psi = psi_alt = n||mu||^4 / (n||mu||^2 + d). Rel 1e-14: a handful
+    # docs/theory.md §4 for Sigma = I: psi = psi_alt = n||mu||^4 / (n||mu||^2 + d). Rel 1e-14: a handful
     # of float64 operations on both sides, each exact to 1.1e-16.
     for n, d, mu in [(40, 2000, 3.0), (10, 10**5, 0.5), (200, 50, 8.0)]:
         values = isotropic(n, d, mu)
@@ -95,11 +95,19 @@ def test_critical_constant_separates_holding_from_failing(name):
 @pytest.mark.parametrize("name,expected", [
     # Hand-computed from the statements with n = 40, ||mu|| = 3, delta = 0.05, constants 1.
     ("assumption_6_1", max(40 * 9, 40**2)),
-    ("case2_typical", math.ceil(max(40 * 9, 40**2 * math.log(40)))),
+    ("case2_typical", None),
     ("frei_dimension", math.ceil(max(40 * 9, 40**2 * math.log(40 / 0.05)))),
 ])
 def test_smallest_dimension_is_the_hand_value_and_plugs_back(name, expected):
     values = default_values()
+    if expected is None:
+        # Case 2 typical (docs/theory.md §3) is a quadratic in t = sqrt(d):
+        # gamma t^2 - 2 (gamma + n C) sqrt(log n) t + gamma (mu^2 - b) - n C (mu^2 + b) = 0 with
+        # b = 2 sqrt(2) mu sqrt(log n); d is the square of its positive root, rounded up.
+        gamma, n, mu, log_n = values["gamma"], values["n"], math.sqrt(values["mu_norm"] ** 2), math.log(40)
+        b = 2 * math.sqrt(2) * mu * math.sqrt(log_n)
+        p, q = 2 * (gamma + n) * math.sqrt(log_n), gamma * (mu**2 - b) - n * (mu**2 + b)
+        expected = math.ceil(((p + math.sqrt(p * p - 4 * gamma * q)) / (2 * gamma)) ** 2)
     found = thresholds.smallest_dimension(name, values)
     assert found.value == expected
     s = symbolic.statement(name)
@@ -166,7 +174,10 @@ def test_threshold_bad_input_is_refused():
     with pytest.raises(UserInputError, match="level"):
         thresholds.benign_boundary_signal(values, "psi", level=-1.0)
     with pytest.raises(UserInputError, match="holds for small d"):
-        thresholds.smallest_dimension("step_size_typical", values)
+        thresholds.smallest_dimension("case1_typical", dict(values, mu_norm=30.0, mu_sigma_mu=900.0))
+    with pytest.raises(UserInputError, match="no closed-form solution"):
+        thresholds.solve_threshold("step_size_typical", "d", values,
+                                   substitutions=thresholds.ISOTROPIC)
 
 
 def test_numeric_and_mpmath_variants_agree_where_both_are_finite():
@@ -216,10 +227,11 @@ def test_division_by_zero_gives_the_ieee_limit_not_an_exception():
     # Valid configurations reach x/0: signal 0 (critical constant of Case 2 typical), Sigma = 0
     # (psi, r). Python floats raise ZeroDivisionError there; the statements return inf / nan.
     zero_signal = default_values(mu_norm=0.0, mu_sigma_mu=0.0)
-    # C <= min(Tr Sigma / (n ||mu||^2), Tr Sigma / (n sqrt(Tr Sigma^2 log n))): the first is inf.
-    # rel 1e-14: a few float64 operations.
+    # C <= gamma (Tr Sigma - X) / (n X) with X = 2 sqrt(Tr Sigma^2 log n) when mu = 0 (docs/theory.md
+    # §3); rel 1e-14: a few float64 operations.
+    cross = 2 * math.sqrt(2000 * math.log(40))
     assert symbolic.critical_constant("case2_typical", zero_signal) == pytest.approx(
-        2000 / (40 * math.sqrt(2000 * math.log(40))), rel=1e-14)
+        0.5 * (2000 - cross) / (40 * cross), rel=1e-14)
     # min(d / (n ||mu||^2), d / n^2) = d / n^2; rel 1e-14 as above.
     assert symbolic.critical_constant("assumption_6_1", zero_signal) == pytest.approx(1.25, rel=1e-14)
     assert not symbolic.statement("case1_typical").holds(zero_signal)

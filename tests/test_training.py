@@ -1,4 +1,4 @@
-"""Gradient descent and its record (theorybench.training, gd_gram, gd_weight; THEORY.md §2.5–2.6)."""
+"""Gradient descent and its record (theorybench.training, gd_gram, gd_weight; docs/theory.md §2.5–2.6)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ GAMMA = 0.5
 
 def mixture(seed: int, n: int, d: int, m: int, *, m_positive: int | None = None,
             signal: float = 3.0, omega: float = 1e-5):
-    """A training set of the data model of THEORY.md §1 (isotropic Gaussian, mu = signal e_1),
+    """A training set of the data model of docs/theory.md §1 (isotropic Gaussian, mu = signal e_1),
     a second layer with ``m_positive`` neurons +1/sqrt(m), and W0 ~ N(0, omega^2 I)."""
     data, init = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     y = np.where(data.random(n) < 0.5, 1.0, -1.0)
@@ -36,7 +36,7 @@ def config(**changes) -> TrainingConfig:
     return TrainingConfig(**values)
 
 
-# --- Acceptance: the two implementations follow the same trajectory (THEORY.md §2.5) -------------
+# --- Acceptance: the two implementations follow the same trajectory (docs/theory.md §2.5) -------------
 
 @pytest.mark.parametrize("loss", ["exponential", "logistic"])
 @pytest.mark.parametrize("normalized", [False, True])
@@ -85,7 +85,7 @@ def test_gram_run_evaluates_new_points_and_directions_without_forming_w():
     assert math.isnan(zero_start.cosine(A, 0)) and math.isnan(zero_start.cosine(0 * A, 30))
 
 
-# --- The loss lives in log space (THEORY.md §2.6) -------------------------------------------------
+# --- The loss lives in log space (docs/theory.md §2.6) -------------------------------------------------
 
 def test_log_loss_goes_far_below_the_float64_underflow_of_the_loss():
     X, y, a, W0 = mixture(7, n=20, d=200, m=10)
@@ -135,7 +135,23 @@ def test_each_stop_reason_is_recorded_not_raised(implementation):
     # eta = 1e306: the first step is finite but the next increment (eta/n) e^{max(-u)} overflows.
     broken = train(Xt, yt, at, Wt, GAMMA, config(step_size=1e306, implementation=implementation))
     assert (broken.stop_reason, broken.steps_taken) == ("non_finite", 1)
-    assert {r.stop_reason for r in (budget, floor, diverged, broken)} == set(STOP_REASONS)
+
+    zero_error = train(X, y, a, W0, GAMMA, config(max_steps=10_000, stop_on_zero_train_error=True,
+                                                  implementation=implementation))
+    assert zero_error.stop_reason == "zero_train_error" and zero_error.final.train_error == 0.0
+    # It is the *first* such step: the step before still misclassified a point (recomputed here
+    # from the weights, independently of the trainer's margins).
+    steps = zero_error.steps_taken
+    before = W0 if steps == 1 else train(X, y, a, W0, GAMMA, config(
+        max_steps=steps - 1, implementation=implementation)).final_weights()
+    H = X @ before.T
+    assert np.any(y * (np.where(H > 0, H, GAMMA * H) @ a) <= 0)
+
+    pattern = train(X, y, a, W0, GAMMA, config(max_steps=10_000, stop_on_pattern_reached=True,
+                                               implementation=implementation))
+    assert pattern.stop_reason == "pattern_reached" and pattern.final.pattern_fraction == 1.0
+    assert {r.stop_reason for r in (budget, floor, diverged, broken, zero_error, pattern)} == \
+        set(STOP_REASONS)
 
 
 def test_divergence_margin_is_read_from_the_training_config():
@@ -168,7 +184,7 @@ def test_run_records_the_schedule_and_the_last_step_taken():
 
 
 def test_pattern_is_checked_at_every_step():
-    # Small initialisation (THEORY §3 scale check): every pair correctly activated after step 1.
+    # Small initialisation (docs/theory.md §3 scale check): every pair correctly activated after step 1.
     X, y, a, W0 = mixture(10, n=20, d=400, m=10, omega=1e-6)
     good = train(X, y, a, W0, GAMMA, config(max_steps=50))
     assert good.first_pattern_break is None
@@ -262,9 +278,12 @@ def test_rows_carry_provenance_and_theory_section():
     paper = train(X, y, a, W0, GAMMA, config(max_steps=5))
     oracle = train(X, y, a, W0, GAMMA, config(max_steps=5, normalized=True))
     logistic = train(X, y, a, W0, GAMMA, config(max_steps=5, loss="logistic"))
+    hinge = train(X, y, a, W0, GAMMA, config(max_steps=5, loss="hinge"))
     assert paper.provenance == "PAPER"
     assert oracle.provenance == "BEYOND" and "oracle" in oracle.provenance_reason
     assert logistic.provenance == "BEYOND"
+    assert hinge.provenance == "BEYOND" and "hinge loss is BEYOND" in hinge.provenance_reason
+    assert hinge.rows()[0]["provenance"] == "BEYOND"
     row = paper.rows()[0]
     assert row["provenance"] == "PAPER" and "§2.5" in row["theory"] and row["step"] == 0
     assert "loss" not in row  # only log L is stored
@@ -276,8 +295,11 @@ def test_progress_bar_only_for_long_runs(capsys, monkeypatch):
     train(X, y, a, W0, GAMMA, config(max_steps=20), progress=True)
     assert capsys.readouterr().err == ""  # finished before the display delay
     monkeypatch.setattr(training_module, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr("theorybench.progress.LOG_INTERVAL_S", 0.0)  # captured stderr is a log: records
     train(X, y, a, W0, GAMMA, config(max_steps=20), progress=True)
-    assert "gradient descent" in capsys.readouterr().err
+    records = capsys.readouterr().err.splitlines()
+    assert records and all(line.startswith("gradient descent: ") and " steps/s, ETA " in line for line in records)
+    assert records[-1].startswith("gradient descent: 20/20 steps (100%)")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -315,3 +337,38 @@ def test_nan_margins_give_a_nan_training_error_not_zero():
     assert (run.stop_reason, run.steps_taken) == ("non_finite", 1)
     assert run.checkpoints[0].train_error == 0.0
     assert math.isnan(run.final.train_error)
+
+
+# --- The hinge loss (BEYOND): subgradient convention and the fixed point at zero loss ----------------
+
+def test_hinge_step_follows_the_subgradient_with_zero_at_the_kink():
+    # One neuron, a = 1, inputs chosen so that the margins are 2 (outside), 1 (on the kink) and
+    # 0.5 (inside the margin): only the last point pulls, with g = 1, so one GD step is
+    # w <- w + (eta / n) y_3 phi'(<w, x_3>) x_3 exactly.
+    X = np.array([[2.0, 0.0], [1.0, 0.0], [0.5, 0.0]])
+    y = np.ones(3)
+    a = np.array([1.0])
+    W0 = np.array([[1.0, 0.0]])
+    run = train(X, y, a, W0, GAMMA, TrainingConfig(loss="hinge", step_size=0.3, max_steps=1,
+                                                   checkpoints=2, implementation="weight"))
+    np.testing.assert_array_equal(run.final_weights(), W0 + 0.3 / 3 * X[2])
+    # L(0) = (0 + 0 + 0.5) / 3, in log space.
+    assert run.checkpoints[0].log_loss == pytest.approx(math.log(0.5 / 3), rel=1e-15)
+
+
+@pytest.mark.parametrize("implementation", ["gram", "weight"])
+def test_hinge_loss_reaches_exactly_zero_and_stops_at_the_fixed_point(implementation):
+    X, y, a, W0 = mixture(21, n=20, d=200, m=10)
+    run = train(X, y, a, W0, GAMMA, config(loss="hinge", step_size=0.5, max_steps=10_000,
+                                           log_loss_floor=-1000.0, implementation=implementation))
+    assert run.stop_reason == "loss_floor" and run.final.log_loss == -math.inf
+    H = run.preactivations(X)
+    assert np.all(y * (np.where(H > 0, H, GAMMA * H) @ a) >= 1.0)  # every margin outside the hinge
+    assert run.final.train_error == 0.0 and run.steps_taken < 10_000
+
+
+def test_hinge_normalised_gd_stops_at_zero_loss_without_nan():
+    X, y, a, W0 = mixture(22, n=20, d=200, m=10)
+    run = train(X, y, a, W0, GAMMA, config(loss="hinge", normalized=True, step_size=0.5,
+                                           max_steps=10_000))
+    assert run.stop_reason == "loss_floor" and np.all(np.isfinite(run.final_weights()))

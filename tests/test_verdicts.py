@@ -1,4 +1,4 @@
-"""Verdict logic on synthetic rows (verify.verdicts, THEORY.md §7).
+"""Verdict logic on synthetic rows (verify.verdicts, docs/theory.md §7).
 
 Synthetic errors are built from known constants, so every expected verdict and band follows from
 the construction, not from the code under test.

@@ -1,6 +1,6 @@
 """Configuration of one theorybench run: data model, network, training and evaluation.
 
-Frozen, typed dataclasses that validate themselves at construction (THEORY.md §1 for the data
+Frozen, typed dataclasses that validate themselves at construction (docs/theory.md §1 for the data
 model and the network, §2.5–2.6 for training). Every violated constraint raises `ConfigError` with
 a message that names the parameter, the value and the allowed range. A configuration is read from
 TOML with `load_config` / `config_from_toml`, written back with `config_to_toml` (the round trip is
@@ -16,15 +16,17 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     signal = 3.0                # ||mu||, used with mean_direction unless `mean` is given
     mean_direction = "e1"       # "e1" (first coordinate axis) or "ones" ((1,...,1)/sqrt(d))
     # mean = [ ... ]            # explicit mean vector of length d (replaces signal/direction)
+    # mean_file = "mu.npy"      # or the mean vector as a .npy file (path relative to the TOML)
     class_balance = 0.5         # P(y = +1)
     label_flip = 0.0            # probability that a training label is flipped (BEYOND, §8)
 
     [data.covariance]
-    family = "isotropic"        # isotropic | power_law | spiked | user
+    family = "isotropic"        # isotropic | power_law | spiked | orthogonal | user
     # alpha = 1.0               # power_law: lambda_k proportional to k^-alpha, Tr Sigma = d
     # spike_strength = 4.0      # spiked: Sigma = I + theta u u^T
-    # spike_direction = "mean"  # spiked: u = mu/||mu|| ("mean") or e_1 ("e1")
+    # spike_direction = "mean"  # spiked: u = mu/||mu|| ("mean"), e_1 ("e1"), or at 45 degrees to mu ("mean_45")
     # matrix = [[...], ...]     # user: a symmetric positive semi-definite d x d matrix
+    # matrix_file = "sigma.npy" # user, instead of matrix: a .npy file (path relative to the TOML)
 
     [data.noise]
     family = "gaussian"         # gaussian | rademacher | uniform | student_t | user
@@ -38,7 +40,7 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     init_scale = 1e-5           # omega: w_j(0) ~ N(0, omega^2 I_d)
 
     [training]
-    loss = "exponential"        # exponential | logistic (logistic is BEYOND, §8)
+    loss = "exponential"        # exponential | logistic | hinge (logistic and hinge are BEYOND, §8)
     step_size = 0.02            # eta
     max_steps = 1000
     log_loss_floor = -1000.0    # stop once log L(W) falls below this
@@ -46,10 +48,13 @@ TOML layout (every key optional; omitted keys take the defaults below)::
     checkpoints = 20            # number of log-spaced checkpoints (step 0, 1 and the last included)
     normalized = false          # normalised GD (W <- W - eta grad L / L): a fast oracle, not the paper's algorithm
     implementation = "gram"     # gram (cost independent of d) | weight (reference)
+    stop_on_zero_train_error = false  # stop at the first step with every training margin > 0
+    stop_on_pattern_reached = false   # stop at the first step with every pair correctly activated
 
     [evaluation]
     test_points = 100000        # fresh points for the Monte Carlo test error
     confidence = 0.95           # level of the Clopper-Pearson interval
+    test_points_at_checkpoints = 0  # > 0: test error at every checkpoint on this many points
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,13 +73,14 @@ import numpy as np
 import tomli_w
 
 from theorybench.errors import ConfigError, shown
+from theorybench.npyfiles import load_npy
 from theorybench.safeio import parse_toml, read_user_file
 
-COVARIANCE_FAMILIES = ("isotropic", "power_law", "spiked", "user")
+COVARIANCE_FAMILIES = ("isotropic", "power_law", "spiked", "orthogonal", "user")
 NOISE_FAMILIES = ("gaussian", "rademacher", "uniform", "student_t", "user")
 MEAN_DIRECTIONS = ("e1", "ones")
-SPIKE_DIRECTIONS = ("mean", "e1")
-LOSSES = ("exponential", "logistic")
+SPIKE_DIRECTIONS = ("mean", "e1", "mean_45")
+LOSSES = ("exponential", "logistic", "hinge")
 IMPLEMENTATIONS = ("gram", "weight")
 
 # A user covariance is accepted as positive semi-definite when its smallest eigenvalue is at least
@@ -86,7 +93,7 @@ PSD_RELATIVE_TOLERANCE = 1e-10
 SYMMETRY_RELATIVE_TOLERANCE = 1e-10
 
 # Delta of the divergence rule log L(t) > log L(0) + Delta, in nats. Once the pattern of
-# §2.1 holds and eta L lambda_max(Q) < 2 the loss decreases monotonically (THEORY.md §3, DERIVED),
+# §2.1 holds and eta L lambda_max(Q) < 2 the loss decreases monotonically (docs/theory.md §3, DERIVED),
 # so an increase is a transient of the early steps or of a step past stability. Transients that
 # recover do occur: normalised GD at eta = 1 (n = 50, d = 500, m = 20) climbs 20 nats above log L(0)
 # before falling to -2780. An unstable exponential-loss run instead grows log L geometrically until
@@ -155,7 +162,7 @@ def _forbid_unless(parameter: str, value: Any, condition: bool, when: str) -> No
 
 @dataclass(frozen=True)
 class CovarianceConfig:
-    """Covariance Sigma of the noise z = Sigma^{1/2} xi (THEORY.md §1).
+    """Covariance Sigma of the noise z = Sigma^{1/2} xi (docs/theory.md §1).
 
     Attributes
     ----------
@@ -168,9 +175,17 @@ class CovarianceConfig:
     spike_strength : float or None
         theta >= 0 (``spiked`` only; default 4).
     spike_direction : str or None
-        ``mean`` (u = mu/||mu||) or ``e1`` (``spiked`` only; default ``mean``).
+        ``mean`` (u = mu/||mu||), ``e1``, or ``mean_45`` (u at 45 degrees to mu, in the plane of mu
+        and e_1, or e_2 when mu is nearly along e_1) (``spiked`` only; default ``mean``).
     matrix : tuple of tuples or None
         The d x d matrix (``user`` only). Its dimension is checked against ``DataConfig.d``.
+    matrix_file : str or None
+        ``user`` only, instead of ``matrix``: a ``.npy`` file holding the d x d matrix (a relative
+        path is read from the directory of the TOML file, `load_config`). Results record the
+        path and ``matrix_sha256``, never the matrix (`theorybench.npyfiles`).
+    matrix_sha256 : str or None
+        SHA-256 of the bytes of ``matrix_file``: filled in on loading; when given, the file must
+        hash to it.
     """
 
     family: str = "isotropic"
@@ -178,6 +193,8 @@ class CovarianceConfig:
     spike_strength: float | None = None
     spike_direction: str | None = None
     matrix: tuple[tuple[float, ...], ...] | None = None
+    matrix_file: str | None = None
+    matrix_sha256: str | None = None
 
     def __post_init__(self) -> None:
         _require_choice("data.covariance.family", self.family, COVARIANCE_FAMILIES)
@@ -191,6 +208,10 @@ class CovarianceConfig:
             "data.covariance.spike_direction", self.spike_direction, is_spiked, "for family = 'spiked'"
         )
         _forbid_unless("data.covariance.matrix", self.matrix, self.family == "user", "for family = 'user'")
+        _forbid_unless("data.covariance.matrix_file", self.matrix_file, self.family == "user",
+                       "for family = 'user'")
+        _forbid_unless("data.covariance.matrix_sha256", self.matrix_sha256, self.matrix_file is not None,
+                       "with data.covariance.matrix_file")
         if is_power_law:
             alpha = _require_real("data.covariance.alpha", 1.0 if self.alpha is None else self.alpha)
             _require(alpha >= 0, "data.covariance.alpha", alpha, "a real number >= 0")
@@ -204,12 +225,45 @@ class CovarianceConfig:
             _require_choice("data.covariance.spike_direction", direction, SPIKE_DIRECTIONS)
             object.__setattr__(self, "spike_direction", direction)
         if self.family == "user":
-            if self.matrix is None:
+            if (self.matrix is None) == (self.matrix_file is None):
                 raise ConfigError(
-                    "data.covariance.family = 'user' needs data.covariance.matrix, a symmetric "
-                    "positive semi-definite d x d matrix given as a list of rows."
+                    "data.covariance.family = 'user' needs exactly one of data.covariance.matrix, a "
+                    "symmetric positive semi-definite d x d matrix given as a list of rows, and "
+                    "data.covariance.matrix_file, a .npy file holding one."
                 )
-            object.__setattr__(self, "matrix", _validated_matrix(self.matrix))
+            if self.matrix_file is not None:
+                object.__setattr__(self, "matrix_sha256", _validated_matrix_file(
+                    _require_path("data.covariance.matrix_file", self.matrix_file), self.matrix_sha256))
+            else:
+                object.__setattr__(self, "matrix", _validated_matrix(self.matrix))
+
+    def user_matrix_size(self) -> int | None:
+        """d of a ``user`` matrix (given inline or as a file); None for the other families."""
+        if self.matrix is not None:
+            return len(self.matrix)
+        if self.matrix_file is not None:
+            return load_npy(self.matrix_file, "data.covariance.matrix_file", self.matrix_sha256)[0].shape[0]
+        return None
+
+
+def _require_path(parameter: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{parameter} = {value!r} is not allowed: it must be the path of a .npy file.")
+    return value
+
+
+# SHA-256 of the .npy covariance files already checked to be symmetric PSD in this process: the
+# O(d^3) check runs once per content, however many configurations name the file.
+_CHECKED_MATRIX_FILES: set[str] = set()
+
+
+def _validated_matrix_file(path: str, pinned: str | None) -> str:
+    name = "data.covariance.matrix_file"
+    matrix, digest = load_npy(path, name, pinned)
+    if digest not in _CHECKED_MATRIX_FILES:
+        _check_covariance_array(matrix, f"{name} = {path!r}")
+        _CHECKED_MATRIX_FILES.add(digest)
+    return digest
 
 
 def _validated_matrix(rows: Any) -> tuple[tuple[float, ...], ...]:
@@ -225,8 +279,17 @@ def _validated_matrix(rows: Any) -> tuple[tuple[float, ...], ...]:
         matrix = np.array(rows, dtype=np.float64)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a square matrix of real numbers given as a list of rows.") from None
+    _check_covariance_array(matrix, name)
+    return tuple(tuple(float(v) for v in row) for row in matrix)
+
+
+def _check_covariance_array(matrix: np.ndarray, name: str) -> None:
+    """Refuse (ConfigError naming ``name``) a matrix that is not square, finite, scaled within
+    [MIN_COVARIANCE_SCALE, MAX_COVARIANCE_SCALE], symmetric PSD."""
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
         raise ConfigError(f"{name} has shape {matrix.shape}: it must be a non-empty square matrix.")
+    if not np.all(np.isfinite(matrix)):
+        raise ConfigError(f"{name} has non-finite entries: every entry must be a finite real number.")
     largest = float(np.max(np.abs(matrix)))
     if largest != 0 and not MIN_COVARIANCE_SCALE <= largest <= MAX_COVARIANCE_SCALE:
         raise ConfigError(
@@ -249,12 +312,11 @@ def _validated_matrix(rows: Any) -> tuple[tuple[float, ...], ...]:
             f"{name} is not positive semi-definite (smallest eigenvalue {eigenvalues[0]:.3g}): a "
             "covariance matrix must be symmetric positive semi-definite."
         )
-    return tuple(tuple(float(v) for v in row) for row in matrix)
 
 
 @dataclass(frozen=True)
 class NoiseConfig:
-    """Law of the coordinates of xi: i.i.d., zero mean, unit variance (THEORY.md §1).
+    """Law of the coordinates of xi: i.i.d., zero mean, unit variance (docs/theory.md §1).
 
     Attributes
     ----------
@@ -308,7 +370,7 @@ class NoiseConfig:
     def sub_gaussian_variance_proxy(self) -> float | None:
         """sigma_psi^2 with E exp(s xi) <= exp(sigma_psi^2 s^2 / 2), or None when not sub-Gaussian.
 
-        EXACT (THEORY.md §1): Gaussian 1; Rademacher 1 (cosh s <= exp(s^2/2)); Uniform[-sqrt3, sqrt3]
+        EXACT (docs/theory.md §1): Gaussian 1; Rademacher 1 (cosh s <= exp(s^2/2)); Uniform[-sqrt3, sqrt3]
         1 (sinh(x)/x <= exp(x^2/6) with x = sqrt(3) s); Student-t is not sub-Gaussian.
         """
         if self.family in ("gaussian", "rademacher", "uniform"):
@@ -333,7 +395,7 @@ class NoiseConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """The data model x = y mu + Sigma^{1/2} xi with labels y in {+1, -1} (THEORY.md §1).
+    """The data model x = y mu + Sigma^{1/2} xi with labels y in {+1, -1} (docs/theory.md §1).
 
     Attributes
     ----------
@@ -348,6 +410,11 @@ class DataConfig:
         ``e1`` (mu = signal e_1) or ``ones`` (mu = signal (1,...,1)/sqrt d).
     mean : tuple of float or None
         An explicit mean vector of length d.
+    mean_file : str or None
+        Instead of ``mean``: a ``.npy`` file holding the mean vector (a relative path is read from
+        the directory of the TOML file). Results record the path and ``mean_sha256`` only.
+    mean_sha256 : str or None
+        SHA-256 of the bytes of ``mean_file``: filled in on loading; when given, it is checked.
     class_balance : float
         P(y = +1), strictly between 0 and 1.
     label_flip : float
@@ -366,6 +433,8 @@ class DataConfig:
     label_flip: float = 0.0
     covariance: CovarianceConfig = field(default_factory=CovarianceConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
+    mean_file: str | None = None
+    mean_sha256: str | None = None
 
     def __post_init__(self) -> None:
         n = _require_int("data.n", self.n)
@@ -390,23 +459,51 @@ class DataConfig:
             if len(mean) != d:
                 raise ConfigError(f"data.mean has length {len(mean)} but data.d = {d}: they must agree.")
             object.__setattr__(self, "mean", mean)
-        if self.covariance.matrix is not None and len(self.covariance.matrix) != d:
-            size = len(self.covariance.matrix)
+        _forbid_unless("data.mean_sha256", self.mean_sha256, self.mean_file is not None,
+                       "with data.mean_file")
+        if self.mean_file is not None:
+            self._validate_mean_file(d)
+        size = self.covariance.user_matrix_size()
+        if size is not None and size != d:
+            key = "matrix" if self.covariance.matrix is not None else "matrix_file"
             raise ConfigError(
-                f"data.covariance.matrix is {size} x {size} but data.d = {d}: they must agree."
+                f"data.covariance.{key} is {size} x {size} but data.d = {d}: they must agree."
             )
-        spike_along_mean = self.covariance.family == "spiked" and self.covariance.spike_direction == "mean"
-        if spike_along_mean and not self._mean_is_nonzero():
+        direction = self.covariance.spike_direction if self.covariance.family == "spiked" else None
+        if direction in ("mean", "mean_45") and not self._mean_is_nonzero():
             raise ConfigError(
-                "data.covariance.spike_direction = 'mean' needs a non-zero mean (u = mu/||mu||), but "
-                "mu = 0 here: give data.signal > 0 or a non-zero data.mean, or use spike_direction = 'e1'."
+                f"data.covariance.spike_direction = {direction!r} needs a non-zero mean (u is built "
+                "from mu/||mu||), but mu = 0 here: give data.signal > 0 or a non-zero data.mean, or "
+                "use spike_direction = 'e1'."
             )
+        if direction == "mean_45" and d < 2:
+            raise ConfigError("data.covariance.spike_direction = 'mean_45' needs data.d >= 2 (a "
+                              "direction at 45 degrees to mu), but data.d = 1.")
+        if self.covariance.family == "orthogonal" and not self._mean_is_nonzero():
+            raise ConfigError(
+                "data.covariance.family = 'orthogonal' needs a non-zero mean (Sigma = I - u u^T with "
+                "u = mu/||mu||), but mu = 0 here: give data.signal > 0 or a non-zero data.mean."
+            )
+
+    def _validate_mean_file(self, d: int) -> None:
+        _forbid_unless("data.mean_file", self.mean_file, self.mean is None, "without data.mean")
+        path = _require_path("data.mean_file", self.mean_file)
+        mean, digest = load_npy(path, "data.mean_file", self.mean_sha256)
+        if mean.shape != (d,):
+            raise ConfigError(f"data.mean_file = {path!r} holds an array of shape {mean.shape}: it "
+                              f"must be a vector of length data.d = {d}.")
+        if not np.all(np.isfinite(mean)):
+            raise ConfigError(f"data.mean_file = {path!r} has non-finite entries: every entry must "
+                              "be a finite real number.")
+        object.__setattr__(self, "mean_sha256", digest)
 
     def _mean_is_nonzero(self) -> bool:
         """Whether mu != 0, decided without allocating the d-vector (d may be too large for memory;
         the resource guard says so later, with the sizes)."""
         if self.mean is not None:
             return any(v != 0 for v in self.mean)
+        if self.mean_file is not None:  # already read whole (and hashed) by _validate_mean_file
+            return bool(np.any(self.mean_vector()))
         entry = self.signal if self.mean_direction == "e1" else self.signal / math.sqrt(self.d)
         return entry != 0
 
@@ -414,6 +511,8 @@ class DataConfig:
         """mu as a float64 array of length d."""
         if self.mean is not None:
             return np.array(self.mean, dtype=np.float64)
+        if self.mean_file is not None:
+            return load_npy(self.mean_file, "data.mean_file", self.mean_sha256)[0].copy()
         mu = np.zeros(self.d)
         if self.mean_direction == "e1":
             mu[0] = self.signal
@@ -424,7 +523,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The two-layer leaky-ReLU network f(x; W) = sum_j a_j phi(<w_j, x>) (THEORY.md §1).
+    """The two-layer leaky-ReLU network f(x; W) = sum_j a_j phi(<w_j, x>) (docs/theory.md §1).
 
     Attributes
     ----------
@@ -478,12 +577,13 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Full-batch gradient descent on the empirical loss (THEORY.md §1, §2.5–2.6).
+    """Full-batch gradient descent on the empirical loss (docs/theory.md §1, §2.5–2.6).
 
     Attributes
     ----------
     loss : str
-        ``exponential`` (the paper's) or ``logistic`` (BEYOND, §8).
+        ``exponential`` (the paper's), ``logistic`` or ``hinge`` (both BEYOND, §8; the hinge
+        subgradient convention is in `theorybench.numerics`).
     step_size : float
         eta > 0.
     max_steps : int
@@ -498,6 +598,12 @@ class TrainingConfig:
         the paper's algorithm.
     implementation : str
         ``gram`` (per-step cost independent of d, §2.5) or ``weight`` (reference).
+    stop_on_zero_train_error : bool
+        Stop (reason ``zero_train_error``) at the first step >= 1 at which every training margin
+        is > 0: the protocol of Karhadkar et al.'s code (docs/training.md).
+    stop_on_pattern_reached : bool
+        Stop (reason ``pattern_reached``) at the first step >= 1 at which every pair (i, j) is
+        correctly activated (the pattern of docs/theory.md §2.1).
     """
 
     loss: str = "exponential"
@@ -508,6 +614,8 @@ class TrainingConfig:
     checkpoints: int = 20
     normalized: bool = False
     implementation: str = "gram"
+    stop_on_zero_train_error: bool = False
+    stop_on_pattern_reached: bool = False
 
     def __post_init__(self) -> None:
         _require_choice("training.loss", self.loss, LOSSES)
@@ -525,6 +633,9 @@ class TrainingConfig:
         _require(checkpoints >= 2, "training.checkpoints", checkpoints, "an integer >= 2")
         _require(isinstance(self.normalized, bool), "training.normalized", self.normalized, "true or false")
         _require_choice("training.implementation", self.implementation, IMPLEMENTATIONS)
+        for name in ("stop_on_zero_train_error", "stop_on_pattern_reached"):
+            _require(isinstance(getattr(self, name), bool), f"training.{name}", getattr(self, name),
+                     "true or false")
 
 
 @dataclass(frozen=True)
@@ -537,10 +648,15 @@ class EvaluationConfig:
         Number of fresh test points, >= 1.
     confidence : float
         Level of the two-sided interval, strictly between 0 and 1.
+    test_points_at_checkpoints : int
+        Fresh test points for the test error at *every* checkpoint (0: only the final iterate is
+        tested, with ``test_points``). The same points at every checkpoint (`theorybench.evaluation.
+        checkpoint_test_errors`).
     """
 
     test_points: int = 100_000
     confidence: float = 0.95
+    test_points_at_checkpoints: int = 0
 
     def __post_init__(self) -> None:
         points = _require_int("evaluation.test_points", self.test_points)
@@ -548,6 +664,8 @@ class EvaluationConfig:
         level = _require_real("evaluation.confidence", self.confidence)
         _require(0 < level < 1, "evaluation.confidence", level, "strictly between 0 and 1")
         object.__setattr__(self, "confidence", level)
+        along = _require_int("evaluation.test_points_at_checkpoints", self.test_points_at_checkpoints)
+        _require(along >= 0, "evaluation.test_points_at_checkpoints", along, "an integer >= 0 (0: off)")
 
 
 @dataclass(frozen=True)
@@ -597,7 +715,11 @@ def _check_keys(where: str, given: dict[str, Any], cls: type) -> None:
             )
 
 
-def _build(where: str, cls: type, values: Any) -> Any:
+# Keys whose value is a file path, read relative to the directory of the TOML file that names it.
+FILE_KEYS = ("matrix_file", "mean_file")
+
+
+def _build(where: str, cls: type, values: Any, base_dir: Path | None = None) -> Any:
     if not isinstance(values, dict):
         raise ConfigError(f"[{where}] must be a table of keys, not {shown(values)}.")
     _check_keys(where, values, cls)
@@ -605,7 +727,12 @@ def _build(where: str, cls: type, values: Any) -> Any:
     for key, value in values.items():
         nested = _NESTED_TYPES.get((cls, key))
         if nested is not None:
-            kwargs[key] = _build(f"{where}.{key}", nested, value)
+            kwargs[key] = _build(f"{where}.{key}", nested, value, base_dir)
+        elif key in FILE_KEYS and base_dir is not None and isinstance(value, str) and value \
+                and not Path(value).is_absolute():
+            # Recorded as an absolute path, so that a configuration written back (config_to_toml,
+            # result.json) names the same file from any directory.
+            kwargs[key] = os.path.abspath(base_dir / value)
         elif key == "mean" and value is not None:
             kwargs[key] = tuple(value) if isinstance(value, list) else value
         elif key == "matrix" and value is not None:
@@ -616,13 +743,18 @@ def _build(where: str, cls: type, values: Any) -> Any:
     return cls(**kwargs)
 
 
-def config_from_dict(values: dict[str, Any]) -> Config:
-    """Build and validate a `Config` from a nested dictionary (the parsed TOML)."""
+def config_from_dict(values: dict[str, Any], base_dir: str | Path | None = None) -> Config:
+    """Build and validate a `Config` from a nested dictionary (the parsed TOML).
+
+    ``base_dir``: the directory that relative ``.npy`` paths (`FILE_KEYS`) are read from; None
+    leaves them relative to the working directory.
+    """
     _check_keys("", values, Config)
+    base = None if base_dir is None else Path(base_dir)
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key in _SECTION_TYPES:
-            kwargs[key] = _build(key, _SECTION_TYPES[key], value)
+            kwargs[key] = _build(key, _SECTION_TYPES[key], value, base)
         else:
             kwargs[key] = value
     return Config(**kwargs)
@@ -642,10 +774,13 @@ def config_to_dict(config: Config) -> dict[str, Any]:
     return clean(config)
 
 
-def config_from_toml(text: str, source: str = "<string>") -> Config:
+def config_from_toml(text: str, source: str = "<string>", base_dir: str | Path | None = None) -> Config:
     """Parse TOML text into a validated `Config`; malformed, huge or deeply nested TOML raises
-    `ConfigError` (`theorybench.safeio.parse_toml`)."""
-    return config_from_dict(parse_toml(text, source))
+    `ConfigError` (`theorybench.safeio.parse_toml`).
+
+    ``base_dir`` is passed to `config_from_dict` (the directory of the TOML file).
+    """
+    return config_from_dict(parse_toml(text, source), base_dir)
 
 
 def config_to_toml(config: Config) -> str:
@@ -658,7 +793,8 @@ def load_config(path: str | Path | None) -> Config:
     if path is None:
         return Config()
     text = read_user_file(path, "configuration")
-    return config_from_toml(text, source=f"configuration file {str(Path(path))!r}")
+    return config_from_toml(text, source=f"configuration file {str(Path(path))!r}",
+                            base_dir=Path(path).parent)
 
 
 def config_hash(config: Config) -> str:

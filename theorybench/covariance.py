@@ -1,6 +1,6 @@
 """The noise covariance Sigma of the data model: matrix, square root, products and summaries.
 
-The data model (THEORY.md §1, PAPER) is ``x = y mu + z`` with ``z = Sigma^{1/2} xi``. This module
+The data model (docs/theory.md §1, PAPER) is ``x = y mu + z`` with ``z = Sigma^{1/2} xi``. This module
 turns a `DataConfig`'s covariance family into the linear maps the samplers and the theory need,
 without forming a d x d matrix for the structured families:
 
@@ -10,11 +10,17 @@ without forming a d x d matrix for the structured families:
   :math:`\\operatorname{Tr}\\Sigma = d`;
 - ``spiked``: :math:`\\Sigma = I + \\theta u u^\\top` with unit ``u`` (``mu/||mu||`` or ``e_1``), whose
   square root is :math:`I + (\\sqrt{1+\\theta} - 1) u u^\\top` (EXACT: ``u u^T`` is a projection);
+- ``orthogonal``: :math:`\\Sigma = I - u u^\\top` with :math:`u = \\mu/\\|\\mu\\|`, noise orthogonal to
+  the mean (the data law of Karhadkar et al.'s code, docs/data_model.md). A projection, so
+  :math:`\\Sigma^{1/2} = \\Sigma` (EXACT); singular, with :math:`\\mu` outside its range, so the Bayes
+  error is 0 (:math:`\\mu^\\top\\Sigma^+\\mu = \\infty`);
 - ``user``: the given symmetric positive semi-definite matrix, with
   :math:`\\Sigma^{1/2} = Q \\Lambda_+^{1/2} Q^\\top` from the symmetric eigendecomposition
-  (eigenvalues below zero by rounding are clipped to 0).
+  (eigenvalues within rounding of 0, see `NULL_EIGENVALUE_FACTOR`, are set to 0: the square root
+  would turn a rounding residue of 1e-16 into a spurious 1e-8 standard deviation). Given inline
+  or as a ``.npy`` file (`theorybench.npyfiles`).
 
-Every map here is EXACT linear algebra (THEORY.md §1); the families themselves are those THEORY.md
+Every map here is EXACT linear algebra (docs/theory.md §1); the families themselves are those docs/theory.md
 §1 lists as worth supporting.
 """
 
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theorybench.config import CovarianceConfig, DataConfig
+from theorybench.npyfiles import load_npy
 
 # An eigenvalue of a user covariance counts as zero when it is below this multiple of
 # d * eps * ||Sigma||_2: eigh is backward stable, so the computed eigenvalues of a singular PSD
@@ -43,7 +50,7 @@ def power_law_eigenvalues(d: int, alpha: float) -> np.ndarray:
 
     .. math:: \\lambda_k = d\\,\\frac{k^{-\\alpha}}{\\sum_{l=1}^{d} l^{-\\alpha}}, \\quad k = 1..d.
 
-    PAPER family (THEORY.md §1), EXACT normalisation :math:`\\sum_k \\lambda_k = d`.
+    PAPER family (docs/theory.md §1), EXACT normalisation :math:`\\sum_k \\lambda_k = d`.
     """
     k = np.arange(1, d + 1, dtype=np.float64)
     # k^-alpha computed as exp(-alpha log k) would lose nothing here; the direct power is exact
@@ -53,25 +60,38 @@ def power_law_eigenvalues(d: int, alpha: float) -> np.ndarray:
 
 
 def spike_direction(data: DataConfig) -> np.ndarray:
-    """The unit vector u of the spiked family: ``mu/||mu||`` or ``e_1``.
+    """The unit vector u of the spiked family (``mu/||mu||``, ``e_1``, or at 45 degrees to mu) or of
+    the orthogonal family (``mu/||mu||``).
 
-    `DataConfig` refuses ``spike_direction = "mean"`` with mu = 0, so the norm below is positive.
+    `DataConfig` refuses ``spike_direction = "mean"`` and the orthogonal family with mu = 0, so the
+    norm below is positive.
     """
     u = np.zeros(data.d)
-    if data.covariance.spike_direction == "e1":
+    if data.covariance.family == "spiked" and data.covariance.spike_direction == "e1":
         u[0] = 1.0
         return u
     mu = data.mean_vector()
     # Scaled by max |mu_k| first: ||mu|| itself overflows to inf once ||mu|| > ~1.3e154, and
     # mu / inf = 0 would silently remove the spike.
     mu = mu / float(np.max(np.abs(mu)))
-    return mu / float(np.linalg.norm(mu))
+    mean = mu / float(np.linalg.norm(mu))
+    if data.covariance.spike_direction != "mean_45":  # "mean", or the orthogonal family
+        return mean
+    # "mean_45": (mu_hat + v)/sqrt 2 with v the unit vector of e_1 (e_2 when mu_hat is within
+    # ~25 degrees of e_1, so that the projection keeps its digits) orthogonal to mu_hat.
+    axis = np.zeros(data.d)
+    axis[0 if abs(mean[0]) < 0.9 or data.d < 2 else 1] = 1.0
+    orthogonal = axis - float(axis @ mean) * mean
+    orthogonal /= float(np.linalg.norm(orthogonal))
+    return (mean + orthogonal) / math.sqrt(2.0)
 
 
 @functools.lru_cache(maxsize=4)
 def _user_matrix(covariance: CovarianceConfig) -> np.ndarray:
     # Cached (read-only) because converting d^2 Python floats costs far more than using them; the
     # key is the frozen, hashable covariance configuration itself.
+    if covariance.matrix_file is not None:
+        return load_npy(covariance.matrix_file, "data.covariance.matrix_file", covariance.matrix_sha256)[0]
     matrix = np.array(covariance.matrix, dtype=np.float64)
     matrix.flags.writeable = False
     return matrix
@@ -83,10 +103,16 @@ def _user_eigendecomposition(covariance: CovarianceConfig) -> tuple[np.ndarray, 
     matrix = _user_matrix(covariance)
     # Symmetrise: the config accepts asymmetry up to rounding, and eigh reads only one triangle.
     eigenvalues, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
-    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    eigenvalues = np.where(_null_eigenvalues(eigenvalues), 0.0, eigenvalues)
     eigenvalues.flags.writeable = False
     vectors.flags.writeable = False
     return eigenvalues, vectors
+
+
+def _null_eigenvalues(eigenvalues: np.ndarray) -> np.ndarray:
+    """Mask of the eigenvalues that are 0 up to the rounding of eigh (`NULL_EIGENVALUE_FACTOR`)."""
+    top = float(np.max(np.abs(eigenvalues)))
+    return eigenvalues <= NULL_EIGENVALUE_FACTOR * eigenvalues.size * np.finfo(np.float64).eps * top
 
 
 def covariance_eigendecomposition(data: DataConfig) -> tuple[np.ndarray, np.ndarray | None]:
@@ -95,7 +121,8 @@ def covariance_eigendecomposition(data: DataConfig) -> tuple[np.ndarray, np.ndar
     Returns ``(eigenvalues, None)`` for the diagonal families (isotropic, power law), whose
     eigenvectors are the coordinate axes in order, and ``(eigenvalues, Q)`` with
     ``Sigma = Q diag(eigenvalues) Q^T`` for the user family. The spiked family is handled in closed
-    form by its callers (eigenvalues ``1 + theta`` along u and 1 elsewhere) and is refused here.
+    form by its callers (eigenvalues ``1 + theta`` along u and 1 elsewhere), as is the orthogonal
+    family (0 along u, 1 elsewhere); both are refused here.
     """
     family = data.covariance.family
     if family == "isotropic":
@@ -117,6 +144,9 @@ def covariance_matrix(data: DataConfig) -> np.ndarray:
     if family == "spiked":
         u = spike_direction(data)
         return np.eye(data.d) + data.covariance.spike_strength * np.outer(u, u)
+    if family == "orthogonal":
+        u = spike_direction(data)
+        return np.eye(data.d) - np.outer(u, u)
     return _user_matrix(data.covariance).copy()
 
 
@@ -133,8 +163,8 @@ def covariance_sqrt_apply(data: DataConfig, Z: np.ndarray) -> np.ndarray:
     .. math:: (Z \\Sigma^{1/2})_{i\\cdot} = (\\Sigma^{1/2} \\xi_i)^\\top
               \\quad(\\Sigma^{1/2}\\ \\text{symmetric}).
 
-    Structured (O(k d)) for the isotropic, power-law and spiked families; O(k d^2) for a user
-    matrix. EXACT (THEORY.md §1).
+    Structured (O(k d)) for the isotropic, power-law, spiked and orthogonal families; O(k d^2) for
+    a user matrix. EXACT (docs/theory.md §1).
     """
     Z = _check_rows(data, Z, "Z")
     family = data.covariance.family
@@ -147,6 +177,8 @@ def covariance_sqrt_apply(data: DataConfig, Z: np.ndarray) -> np.ndarray:
         # (I + c u u^T) is the square root of I + theta u u^T when (1 + c)^2 = 1 + theta.
         c = math.sqrt(1.0 + data.covariance.spike_strength) - 1.0
         return Z + c * np.outer(Z @ u, u)
+    if family == "orthogonal":
+        return _project_out(Z, spike_direction(data))
     eigenvalues, vectors = _user_eigendecomposition(data.covariance)
     return ((Z @ vectors) * np.sqrt(eigenvalues)) @ vectors.T
 
@@ -162,12 +194,21 @@ def covariance_apply(data: DataConfig, V: np.ndarray) -> np.ndarray:
     if family == "spiked":
         u = spike_direction(data)
         return V + data.covariance.spike_strength * np.outer(V @ u, u)
+    if family == "orthogonal":
+        return _project_out(V, spike_direction(data))
     return V @ _user_matrix(data.covariance)
+
+
+def _project_out(Z: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``Z (I - u u^T)``: the rows of Z with their component along the unit vector u removed.
+
+    The orthogonal family's Sigma and Sigma^{1/2} (a projection is its own square root)."""
+    return Z - np.outer(Z @ u, u)
 
 
 @dataclass(frozen=True)
 class CovarianceSummary:
-    """Scalar functionals of (mu, Sigma) used by the rates of THEORY.md §4–§6 (all EXACT).
+    """Scalar functionals of (mu, Sigma) used by the rates of docs/theory.md §4–§6 (all EXACT).
 
     Attributes
     ----------
@@ -183,7 +224,7 @@ class CovarianceSummary:
         :math:`\\mu^\\top \\Sigma \\mu`.
     mahalanobis_sq : float
         :math:`\\mu^\\top \\Sigma^{+} \\mu` (Bayes error :math:`\\Phi(-\\sqrt{\\cdot})` for Gaussian
-        noise, THEORY.md §2.4); ``inf`` when mu has a component outside range(Sigma), where the
+        noise, docs/theory.md §2.4); ``inf`` when mu has a component outside range(Sigma), where the
         classes are perfectly separable.
     """
 
@@ -198,7 +239,7 @@ class CovarianceSummary:
 def _summary_from_eigen(eigenvalues: np.ndarray, mu_coordinates: np.ndarray) -> CovarianceSummary:
     # mu_coordinates are the coordinates of mu in the eigenbasis, so every quadratic form is a sum.
     top = float(eigenvalues.max())
-    null = eigenvalues <= NULL_EIGENVALUE_FACTOR * eigenvalues.size * np.finfo(np.float64).eps * top
+    null = _null_eigenvalues(eigenvalues)
     mean_norm_sq = float(mu_coordinates @ mu_coordinates)
     outside = float(np.sqrt(np.sum(mu_coordinates[null] ** 2)))
     if outside > OUTSIDE_RANGE_RELATIVE_TOLERANCE * math.sqrt(mean_norm_sq):
@@ -226,6 +267,19 @@ def covariance_summary(data: DataConfig) -> CovarianceSummary:
     """
     mu = data.mean_vector()
     family = data.covariance.family
+    if family == "orthogonal":
+        norm_sq = float(mu @ mu)
+        # mu lies along u, in the null space of Sigma: mu^T Sigma mu = 0 exactly (the computed
+        # ||mu - <u,mu> u||^2 would be rounding only), and mu is outside range(Sigma), so the
+        # Mahalanobis norm is infinite and the Bayes error 0.
+        return CovarianceSummary(
+            trace=float(data.d - 1),
+            trace_of_square=float(data.d - 1),
+            operator_norm=1.0 if data.d > 1 else 0.0,
+            mean_norm_sq=norm_sq,
+            mean_sigma_mean=0.0,
+            mahalanobis_sq=math.inf,
+        )
     if family == "spiked":
         theta = data.covariance.spike_strength
         u = spike_direction(data)
@@ -250,3 +304,27 @@ def covariance_summary(data: DataConfig) -> CovarianceSummary:
     eigenvalues, vectors = covariance_eigendecomposition(data)
     coordinates = mu if vectors is None else vectors.T @ mu
     return _summary_from_eigen(eigenvalues, coordinates)
+
+
+def covariance_spectrum(data: DataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sigma's spectrum as ``(eigenvalues, multiplicities, mean_weights)`` (EXACT).
+
+    ``mean_weights[k]`` is the squared norm of the projection of mu onto the k-th eigenspace, so
+    that every quadratic form :math:`\\mu^\\top g(\\Sigma)\\mu = \\sum_k g(\\lambda_k) w_k` and every trace
+    :math:`\\operatorname{Tr} g(\\Sigma) = \\sum_k m_k g(\\lambda_k)` is a short sum. The spiked family
+    has two eigenspaces (:math:`1+\\theta` along u, 1 on its complement), kept grouped so that the
+    cost does not grow with d.
+    """
+    mu = data.mean_vector()
+    if data.covariance.family in ("spiked", "orthogonal"):
+        # Orthogonal: Sigma = I - u u^T, the spiked form with eigenvalue 0 along u.
+        top = 1.0 + data.covariance.spike_strength if data.covariance.family == "spiked" else 0.0
+        u = spike_direction(data)
+        along = float(u @ mu)
+        perpendicular = mu - along * u
+        return (np.array([top, 1.0]), np.array([1.0, data.d - 1.0]),
+                np.array([along * along, float(perpendicular @ perpendicular)]))
+    eigenvalues, vectors = covariance_eigendecomposition(data)
+    coordinates = mu if vectors is None else vectors.T @ mu
+    return eigenvalues, np.ones_like(eigenvalues), coordinates**2
+

@@ -1,7 +1,7 @@
 """Test error of a trained network or a linear direction: Monte Carlo with exact intervals, and
 the exact Gaussian error of a linear direction.
 
-Test error of a classifier g (THEORY.md §1): :math:`P(y\\, g(x) \\le 0)` for a fresh clean pair
+Test error of a classifier g (docs/theory.md §1): :math:`P(y\\, g(x) \\le 0)` for a fresh clean pair
 (a tie g(x) = 0 counts as an error, and so does a NaN output, which only arises when the output
 overflows). The Monte Carlo estimate counts errors on fresh points and
 reports the exact Clopper–Pearson interval (`theorybench.stats`).
@@ -19,17 +19,16 @@ d-dimensional points in chunks of bounded memory.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
+from theorybench.progress import progress as progress_meter
 
-from theorybench.config import DataConfig
+from theorybench.config import DataConfig, EvaluationConfig
 from theorybench.covariance import covariance_sqrt_apply
 from theorybench.network import network_output, output_from_preactivations
-from theorybench.sampling import sample_labels, sample_test_set
+from theorybench.sampling import checkpoint_test_stream, sample_labels, sample_test_set
 from theorybench.stats import BinomialEstimate
 
 # Each chunk holds at most this many float64 entries per array (16 MiB), whatever d or m is.
@@ -80,8 +79,8 @@ def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator
     is bounded for any ``points`` and d. Returns the count with its Clopper–Pearson interval.
     """
     errors = 0
-    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
-              delay=PROGRESS_DELAY_S) as bar:
+    with progress_meter(points, enabled=progress, desc="test error", unit="point",
+                        delay=PROGRESS_DELAY_S) as bar:
         for rows in _chunks(points, data.d):
             X, y = sample_test_set(data, rng, rows)
             errors += count_errors(y * scores(X))
@@ -96,8 +95,8 @@ def _gaussian_network_error(W: np.ndarray, a: np.ndarray, gamma: float, data: Da
     # (W Sigma^{1/2})^T = Q R gives R^T R = W Sigma W^T exactly in law, even when it is singular.
     R = np.linalg.qr(covariance_sqrt_apply(data, W).T, mode="r")
     errors = 0
-    with tqdm(total=points, disable=not progress, file=sys.stderr, desc="test error",
-              delay=PROGRESS_DELAY_S) as bar:
+    with progress_meter(points, enabled=progress, desc="test error", unit="point",
+                        delay=PROGRESS_DELAY_S) as bar:
         for rows in _chunks(points, W.shape[0]):
             y = sample_labels(data.class_balance, rng, rows)
             H = np.outer(y, mean_preactivation) + rng.standard_normal((rows, R.shape[0])) @ R
@@ -141,13 +140,47 @@ def monte_carlo_test_error(model: Any, data: DataConfig, rng: np.random.Generato
                              confidence, progress=progress)
 
 
+def error_sampling_method(data: DataConfig) -> str:
+    """How `monte_carlo_test_error` draws its points for this data model: ``gaussian_preactivations``
+    (the m pre-activations, exactly in law) or ``d_dimensional_points``."""
+    return "gaussian_preactivations" if data.noise.family == "gaussian" else "d_dimensional_points"
+
+
+def checkpoint_test_errors(run: Any, data: DataConfig, evaluation: EvaluationConfig,
+                           seed: int) -> list[BinomialEstimate | None]:
+    """Test error of :math:`W(t)` at every checkpoint of a `TrainingRun`, with exact intervals.
+
+    Each checkpoint is tested by `monte_carlo_test_error` on
+    ``evaluation.test_points_at_checkpoints`` fresh clean pairs drawn from a generator restarted
+    at every checkpoint (`theorybench.sampling.checkpoint_test_stream`): common random numbers, so
+    that the change of the error along training is not blurred by fresh sampling noise. With
+    d-dimensional points these are the same points at every checkpoint; with Gaussian noise the
+    same labels and standard normal draws, mapped through each checkpoint's pre-activation law
+    (exact in law, O(m^2) per point). A checkpoint with non-finite weights gets None.
+
+    Returns an empty list when ``test_points_at_checkpoints`` is 0 (off).
+    """
+    points = evaluation.test_points_at_checkpoints
+    if points == 0:
+        return []
+    out: list[BinomialEstimate | None] = []
+    for checkpoint in run.checkpoints:
+        W = run.weights_at(checkpoint.step)
+        if not np.all(np.isfinite(W)):
+            out.append(None)
+            continue
+        out.append(monte_carlo_test_error((W, run.a, run.gamma), data, checkpoint_test_stream(seed),
+                                          points, evaluation.confidence))
+    return out
+
+
 def log_exact_gaussian_error(w: np.ndarray, data: DataConfig) -> float:
     """Natural log of the exact Gaussian test error of the linear classifier sign <w, x>.
 
     .. math:: \\log \\mathrm{err}(w) = \\log\\Phi\\!\\left(-\\frac{\\langle w,\\mu\\rangle}
               {\\|\\Sigma^{1/2} w\\|}\\right)
 
-    EXACT (THEORY.md §2.4) for Gaussian noise and any class balance (y z has the law of z by
+    EXACT (docs/theory.md §2.4) for Gaussian noise and any class balance (y z has the law of z by
     symmetry). :math:`\\|\\Sigma^{1/2} w\\|` comes from the structured `covariance_sqrt_apply`
     (O(d) for the isotropic, power-law and spiked families, no d x d matrix); the logarithm is
     `bounds.error_functionals.log_gaussian_error` (``scipy.special.log_ndtr``, finite far below

@@ -1,4 +1,4 @@
-"""Gradient descent in Gram space: per-step cost independent of d (THEORY.md §2.5).
+"""Gradient descent in Gram space: per-step cost independent of d (docs/theory.md §2.5).
 
 Every increment of weight-space gradient descent lies in the row space of ``X``
 (:math:`W \\leftarrow W + D^\\top X`), so the iterate is kept as coefficients ``A`` (``n x m``):
@@ -14,7 +14,7 @@ independent of ``d``. Norms need no ``d``-dimensional vector either:
     \\|W\\|_F^2 = \\|W(0)\\|_F^2 + 2\\langle A, H(0)\\rangle_F + \\langle A, K A\\rangle_F
                = \\|W(0)\\|_F^2 + \\langle A, H + H(0)\\rangle_F .
 
-EXACT identities (THEORY.md §2.5): this is the trajectory of `theorybench.gd_weight` up to
+EXACT identities (docs/theory.md §2.5): this is the trajectory of `theorybench.gd_weight` up to
 rounding. ``H`` is recomputed as :math:`H(0) + K A` at every step rather than accumulated
 (:math:`H \\leftarrow H + K D`): the cost is the same and rounding errors in ``H`` do not pile up.
 """

@@ -1,4 +1,4 @@
-"""Gradient descent in weight space: the plain reference implementation (THEORY.md §1, §2.5).
+"""Gradient descent in weight space: the plain reference implementation (docs/theory.md §1, §2.5).
 
 The iterate is the ``(m, d)`` matrix ``W`` itself. A step with increment ``D`` (`network.descent_state`)
 is
@@ -6,8 +6,8 @@ is
 .. math:: W \\leftarrow W + D^\\top X, \\qquad H = X W^\\top ,
 
 two products of cost :math:`O(n m d)` each. This is the textbook algorithm of the paper (PAPER,
-THEORY.md §1) and the reference the Gram-space implementation (`theorybench.gd_gram`) is tested
-against: both follow the same trajectory up to rounding (EXACT identity of THEORY.md §2.5).
+docs/theory.md §1) and the reference the Gram-space implementation (`theorybench.gd_gram`) is tested
+against: both follow the same trajectory up to rounding (EXACT identity of docs/theory.md §2.5).
 """
 
 from __future__ import annotations

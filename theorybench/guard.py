@@ -27,9 +27,12 @@ import os
 import re
 import resource
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from theorybench.config import Config
 from theorybench.errors import UserInputError
+
+if TYPE_CHECKING:  # the command line imports this module to build its parser: no numpy there
+    from theorybench.config import Config
 
 FLOAT_BYTES = 8
 DENSE_VECTORS = 8

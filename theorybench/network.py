@@ -1,6 +1,6 @@
-"""The two-layer leaky-ReLU network, its activation pattern and its loss gradient (THEORY.md §1, §2.1, §2.5).
+"""The two-layer leaky-ReLU network, its activation pattern and its loss gradient (docs/theory.md §1, §2.1, §2.5).
 
-The network (PAPER, THEORY.md §1) with first layer ``W`` (rows ``w_j``) and fixed second layer ``a``:
+The network (PAPER, docs/theory.md §1) with first layer ``W`` (rows ``w_j``) and fixed second layer ``a``:
 
 .. math::
     f(x; W) = \\sum_{j=1}^m a_j\\, \\phi(\\langle w_j, x\\rangle), \\qquad
@@ -8,7 +8,7 @@ The network (PAPER, THEORY.md §1) with first layer ``W`` (rows ``w_j``) and fix
     \\gamma & u \\le 0 \\end{cases}, \\qquad 0 < \\gamma < 1 .
 
 Everything here is a function of the pre-activations ``H = X W^T`` (``n x m``), so the same code
-serves the weight-space and the Gram-space implementations of gradient descent (THEORY.md §2.5),
+serves the weight-space and the Gram-space implementations of gradient descent (docs/theory.md §2.5),
 which then differ only in how they keep ``H`` up to date.
 """
 
@@ -23,7 +23,7 @@ from theorybench import numerics
 
 
 def leaky_relu(u: np.ndarray, gamma: float) -> np.ndarray:
-    """:math:`\\phi(u) = \\max(u, \\gamma u)` elementwise (PAPER, THEORY.md §1); for
+    """:math:`\\phi(u) = \\max(u, \\gamma u)` elementwise (PAPER, docs/theory.md §1); for
     :math:`0 < \\gamma < 1` this is ``u`` for ``u > 0`` and ``gamma * u`` otherwise."""
     u = np.asarray(u, dtype=np.float64)
     return np.where(u > 0, u, gamma * u)
@@ -31,7 +31,7 @@ def leaky_relu(u: np.ndarray, gamma: float) -> np.ndarray:
 
 def leaky_relu_derivative(u: np.ndarray, gamma: float) -> np.ndarray:
     """:math:`\\phi'(u)`: 1 for ``u > 0`` and ``gamma`` otherwise (the convention
-    :math:`\\phi'(0) = \\gamma` of THEORY.md §1)."""
+    :math:`\\phi'(0) = \\gamma` of docs/theory.md §1)."""
     u = np.asarray(u, dtype=np.float64)
     return np.where(u > 0, 1.0, gamma)
 
@@ -47,7 +47,7 @@ def network_output(X: np.ndarray, W: np.ndarray, a: np.ndarray, gamma: float) ->
 
 
 def correctly_activated(H: np.ndarray, y: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Boolean ``(n, m)`` mask of the pattern of THEORY.md §2.1 (EXACT definition):
+    """Boolean ``(n, m)`` mask of the pattern of docs/theory.md §2.1 (EXACT definition):
     :math:`s_j y_i \\langle x_i, w_j\\rangle > 0` with :math:`s_j = \\operatorname{sign}(a_j)`."""
     return (np.sign(a)[None, :] * np.asarray(y)[:, None] * H) > 0
 
@@ -61,7 +61,7 @@ class DescentState:
     margins : ndarray, shape (n,)
         :math:`u_i = y_i f(x_i; W)`.
     log_loss : float
-        :math:`\\log L(W)` (never ``L``: it underflows, THEORY.md §2.6).
+        :math:`\\log L(W)` (never ``L``: it underflows, docs/theory.md §2.6).
     increment : ndarray, shape (n, m)
         ``D`` such that the next iterate is :math:`W + D^\\top X` (step size included).
     """
@@ -81,7 +81,7 @@ def descent_state(
     step_size: float,
     normalized: bool,
 ) -> DescentState:
-    """Margins, log loss and the GD increment at pre-activations ``H`` (THEORY.md §2.5–2.6).
+    """Margins, log loss and the GD increment at pre-activations ``H`` (docs/theory.md §2.5–2.6).
 
     The gradient of :math:`L(W) = \\frac1n \\sum_i \\ell(y_i f(x_i; W))` is
     :math:`\\nabla_{w_j} L = -\\frac1n \\sum_i g_i\\, y_i a_j \\phi'(H_{ij})\\, x_i` with

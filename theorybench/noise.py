@@ -1,6 +1,6 @@
-"""The law of the noise coordinates xi_j: i.i.d., zero mean, unit variance (THEORY.md §1).
+"""The law of the noise coordinates xi_j: i.i.d., zero mean, unit variance (docs/theory.md §1).
 
-Families (PAPER, THEORY.md §1; each standardisation EXACT):
+Families (PAPER, docs/theory.md §1; each standardisation EXACT):
 
 - ``gaussian``: :math:`\\xi \\sim N(0, 1)`;
 - ``rademacher``: :math:`\\xi = \\pm 1` with probability 1/2 each;

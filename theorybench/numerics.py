@@ -1,9 +1,9 @@
-"""Overflow- and underflow-safe primitives of the empirical loss and its gradient (THEORY.md §2.6).
+"""Overflow- and underflow-safe primitives of the empirical loss and its gradient (docs/theory.md §2.6).
 
 Gradient descent on separable data drives the margins ``u_i = y_i f(x_i; W)`` to infinity, so the
 loss and its per-sample derivatives leave the range of float64 long before training stops
 (``exp(-u)`` underflows for ``u > 745`` and overflows for ``u < -709``; log L reaches about -7000,
-THEORY.md §2.5). Every quantity here is therefore computed from its logarithm:
+docs/theory.md §2.5). Every quantity here is therefore computed from its logarithm:
 
 - the per-sample losses :math:`\\ell(u_i)` through :math:`\\log \\ell(u_i)`;
 - the empirical loss through :math:`\\log L = \\operatorname{logsumexp}_i \\log\\ell(u_i) - \\log n`;
@@ -11,11 +11,20 @@ THEORY.md §2.5). Every quantity here is therefore computed from its logarithm:
   :math:`g_i / \\max_k g_k = \\exp(\\log g_i - \\max_k \\log g_k) \\in (0, 1]`, with the scale
   :math:`\\max_k \\log g_k` kept in log.
 
-Losses (THEORY.md §1 for the exponential loss, PAPER; the logistic loss is BEYOND, §8):
+Losses (docs/theory.md §1 for the exponential loss, PAPER; the logistic and hinge losses are BEYOND, §8):
 
 .. math::
     \\ell_{\\exp}(u) = e^{-u}, \\qquad \\ell_{\\log}(u) = \\log(1 + e^{-u}),
-    \\qquad g_{\\exp}(u) = e^{-u}, \\qquad g_{\\log}(u) = \\frac{1}{1 + e^{u}}.
+    \\qquad \\ell_{\\mathrm{hinge}}(u) = \\max(0, 1 - u),
+
+    g_{\\exp}(u) = e^{-u}, \\qquad g_{\\log}(u) = \\frac{1}{1 + e^{u}}, \\qquad
+    g_{\\mathrm{hinge}}(u) = \\mathbf 1[u < 1].
+
+The hinge loss is not differentiable at :math:`u = 1`; GD uses the subgradient
+:math:`g_{\\mathrm{hinge}}(1) = 0` (the right derivative: a point exactly on the margin does not
+pull, as ``relu(1 - u)`` differentiates in PyTorch, the convention of Karhadkar et al.'s code). Its
+loss is exactly 0 once every margin is at least 1: then :math:`\\log L = -\\infty`, every
+:math:`g_i = 0` and GD is at a fixed point (the trainer stops with ``loss_floor``).
 
 Every function is EXACT (textbook identities); only their floating-point evaluation is at stake.
 """
@@ -47,7 +56,7 @@ def log_sum_exp(values: np.ndarray) -> float:
     :math:`M = \\max_k v_k`: every shifted exponential lies in (0, 1] and the sum in [1, K], so
     neither overflows nor underflows and the log is of a number >= 1 (relative error of a few ulps).
     ``-inf`` entries contribute nothing; a ``+inf`` or NaN entry makes ``M`` and the result
-    non-finite, which callers treat as a non-finite state (THEORY.md §2.6). Written out rather than
+    non-finite, which callers treat as a non-finite state (docs/theory.md §2.6). Written out rather than
     ``scipy.special.logsumexp``, which costs ~100 us per call in its general-purpose checks, the
     dominant cost of a Gram-space step at n = 100.
     """
@@ -77,12 +86,19 @@ def log_per_sample_loss(margins: np.ndarray, loss: str) -> np.ndarray:
     """:math:`\\log \\ell(u_i)` for margins :math:`u_i = y_i f_i`.
 
     Exponential: :math:`\\log \\ell(u) = -u` (no exponential is ever formed). Logistic:
-    :math:`\\log\\log(1 + e^{-u})` through `log_softplus`.
+    :math:`\\log\\log(1 + e^{-u})` through `log_softplus`. Hinge: :math:`\\log(1 - u)` =
+    ``log1p(-u)`` for :math:`u < 1` (exact to rounding even as :math:`u \\to 1`, where ``1 - u`` is
+    formed exactly by Sterbenz's lemma inside log1p), and :math:`-\\infty` (loss exactly 0) for
+    :math:`u \\ge 1`.
     """
     _check_loss(loss)
     margins = np.asarray(margins, dtype=np.float64)
     if loss == "exponential":
         return -margins
+    if loss == "hinge":
+        inside = margins < 1.0
+        # The masked-out entries never reach log1p, so log(0) and its warning cannot occur.
+        return np.where(inside, np.log1p(-np.where(inside, margins, 0.0)), -math.inf)
     return log_softplus(-margins)
 
 
@@ -92,7 +108,7 @@ def log_loss(margins: np.ndarray, loss: str) -> float:
     .. math:: \\log L = \\operatorname{logsumexp}_i\\bigl(\\log \\ell(u_i)\\bigr) - \\log n .
 
     Exponential loss: :math:`\\log L = \\operatorname{logsumexp}(-u) - \\log n`, finite down to
-    :math:`\\log L \\approx -10^{308}` where :math:`L` itself underflowed at -745 (THEORY.md §2.6).
+    :math:`\\log L \\approx -10^{308}` where :math:`L` itself underflowed at -745 (docs/theory.md §2.6).
     """
     log_losses = log_per_sample_loss(margins, loss)
     return log_sum_exp(log_losses) - math.log(log_losses.size)
@@ -103,12 +119,16 @@ def log_loss_derivative(margins: np.ndarray, loss: str) -> np.ndarray:
 
     Exponential: :math:`\\log g = -u`. Logistic: :math:`g = 1/(1 + e^{u})`, so
     :math:`\\log g = -\\log(1 + e^{u})` = ``-np.logaddexp(0, u)``, which neither overflows for
-    large :math:`u` nor loses precision for small :math:`e^{u}`.
+    large :math:`u` nor loses precision for small :math:`e^{u}`. Hinge: :math:`\\log g = 0` for
+    :math:`u < 1` and :math:`-\\infty` for :math:`u \\ge 1` (subgradient 0 at the kink, module
+    docstring); a NaN margin stays NaN.
     """
     _check_loss(loss)
     margins = np.asarray(margins, dtype=np.float64)
     if loss == "exponential":
         return -margins
+    if loss == "hinge":
+        return np.where(margins < 1.0, 0.0, np.where(np.isnan(margins), math.nan, -math.inf))
     return -np.logaddexp(0.0, margins)
 
 
@@ -120,12 +140,16 @@ def relative_loss_derivatives(margins: np.ndarray, loss: str) -> tuple[np.ndarra
         \\qquad M = \\max_k \\log g_k, \\qquad g_i = r_i e^{M}.
 
     The relative weights never overflow, and the largest is exactly 1, so the direction of the
-    gradient survives even when every :math:`g_i` underflows (THEORY.md §2.6). ``M`` is returned
+    gradient survives even when every :math:`g_i` underflows (docs/theory.md §2.6). ``M`` is returned
     as a float for the caller to combine in log space (normalised GD) or to exponentiate once
-    (plain GD). Non-finite margins give a non-finite ``M``.
+    (plain GD). Non-finite margins give a non-finite ``M``. When every :math:`g_i` is exactly 0
+    (the hinge loss with every margin >= 1) the weights are all 0 and ``M = -inf``: the gradient
+    is exactly zero, not undefined.
     """
     log_g = log_loss_derivative(margins, loss)
     scale = float(np.max(log_g))
+    if loss == "hinge" and scale == -math.inf and not np.isnan(log_g).any():
+        return np.zeros_like(log_g), scale
     if not math.isfinite(scale):
         return np.full_like(log_g, math.nan), scale
     return np.exp(log_g - scale), scale

@@ -9,7 +9,7 @@ Per declared bound (`bounds.catalogue.DeclaredBound`), according to its kind and
 
 - ``finite``: the value is a finite float (or array) wherever the statement applies: no bare
   0 (log = -inf), inf or nan over the whole strategy space;
-- ordering against the exact value of the quantity (EXACT, THEORY.md §2.4, §3): ``upper`` bounds
+- ordering against the exact value of the quantity (EXACT, docs/theory.md §2.4, §3): ``upper`` bounds
   sit above it, ``lower`` bounds below, ``exact`` statements equal it, ``sufficient`` conditions
   imply its event; the exact value is ``log_ndtr`` for Gaussian noise, enumeration of the
   :math:`2^d` sign vectors for Rademacher noise, and one GD step performed in weight space;
@@ -196,7 +196,7 @@ def rademacher_log_error_interval(instance: DirectionInstance) -> tuple[float, f
 
 
 def gaussian_log_error(instance: DirectionInstance) -> float:
-    """:math:`\\log\\Phi(-t/s)` with :math:`s = \\|Sw\\|` (EXACT, THEORY.md §2.4): the reference,
+    """:math:`\\log\\Phi(-t/s)` with :math:`s = \\|Sw\\|` (EXACT, docs/theory.md §2.4): the reference,
     computed independently of `bounds.error_functionals` (which forms :math:`w^\\top\\Sigma w`)."""
     return float(log_ndtr(-instance.t / instance.s))
 
@@ -217,7 +217,7 @@ def exact_log_error_interval(instance: DirectionInstance) -> tuple[float, float]
 def one_step_margins(instance: StepInstance) -> tuple[np.ndarray, np.ndarray]:
     """:math:`s_j y_k \\langle x_k, w_j(1)\\rangle` by performing one GD step in weight space.
 
-    EXACT reference (THEORY.md §2.5): :math:`W(1) = W(0) + (\\eta/n) D^\\top X` with
+    EXACT reference (docs/theory.md §2.5): :math:`W(1) = W(0) + (\\eta/n) D^\\top X` with
     :math:`D_{ij} = \\ell_i(0) y_i a_j \\varphi'(H_{ij}(0))`. Returns the margins and an entrywise
     rounding slack: every entry is a sum of dot products of length at most n + d whose absolute
     terms sum to ``scale``, so float64 evaluation (this one or the Gram form) errs by at most
@@ -645,7 +645,7 @@ def _moderate_step(config: Config) -> tuple[StepInstance, TrainingConfig]:
     The step is capped so that :math:`\\eta \\max_i \\|x_i\\|^2 \\le 1/2` (with losses near 1 this
     keeps the first-order step map close to the identity), where rounding differences between two
     evaluations of the same trajectory grow at most geometrically by a factor below 2 per step
-    instead of chaotically (THEORY.md §2.5).
+    instead of chaotically (docs/theory.md §2.5).
     """
     instance = strategies.sample_step_instance(config)
     radius = float(np.max(np.einsum("ij,ij->i", instance.X, instance.X)))
@@ -1054,7 +1054,7 @@ def shipped_bounds() -> list[DeclaredBound]:
 def format_outcome(outcome: PropertyOutcome) -> str:
     """One line per property, and the counterexample (detail, raw values, TOML) under a failure."""
     label = {"passed": "PASS", "falsified": "FAIL", "vacuous": "VACUOUS", "error": "ERROR"}[outcome.status]
-    line = (f"{label:8s}{outcome.subject} :: {outcome.name}  [{outcome.provenance}, THEORY.md "
+    line = (f"{label:8s}{outcome.subject} :: {outcome.name}  [{outcome.provenance}, docs/theory.md "
             f"{outcome.section}]  {outcome.applicable}/{outcome.examples} examples applied")
     if outcome.status in ("vacuous", "error"):
         line += f"\n        {outcome.message}"

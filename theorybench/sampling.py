@@ -1,6 +1,6 @@
-"""Samplers of the data model, the initialisation and the seed streams (THEORY.md §1).
+"""Samplers of the data model, the initialisation and the seed streams (docs/theory.md §1).
 
-Training set (PAPER data model, THEORY.md §1; label flips BEYOND, §8):
+Training set (PAPER data model, docs/theory.md §1; label flips BEYOND, §8):
 
 .. math:: y_i \\sim \\pm 1\\ \\text{with}\\ P(y_i = +1) = \\beta, \\qquad
           x_i = y_i \\mu + \\Sigma^{1/2} \\xi_i,
@@ -10,9 +10,11 @@ test labels are always clean. The draws are made in a fixed order from one gener
 noise, flip indicators), and the flip indicators are drawn even when p = 0, so configurations
 that differ only in p share their points and clean labels (common random numbers).
 
-Initialisation (PAPER, THEORY.md §1): :math:`w_j(0) \\sim N(0, \\omega^2 I_d)` i.i.d.
+Initialisation (PAPER, docs/theory.md §1): :math:`w_j(0) \\sim N(0, \\omega^2 I_d)` i.i.d.
 
-Seeds (docs/architecture.md): ``data, init, test = SeedSequence(seed).spawn(3)``.
+Seeds (docs/architecture.md): ``data, init, test = SeedSequence(seed).spawn(3)``; the test points
+at checkpoints (``evaluation.test_points_at_checkpoints``) come from a fourth child,
+``SeedSequence(seed).spawn(4)[3]``, so that turning them on changes none of the other draws.
 """
 
 from __future__ import annotations
@@ -26,12 +28,23 @@ from theorybench.covariance import covariance_sqrt_apply
 from theorybench.noise import sample_noise
 
 STREAM_NAMES = ("data", "init", "test")
+# Index of the checkpoint-test stream among the children of SeedSequence(seed) (after STREAM_NAMES).
+CHECKPOINT_TEST_STREAM = len(STREAM_NAMES)
 
 
 def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
     """The generators ``(data, init, test)`` of ``SeedSequence(seed).spawn(3)``, in that order."""
     data, init, test = np.random.SeedSequence(seed).spawn(len(STREAM_NAMES))
     return np.random.default_rng(data), np.random.default_rng(init), np.random.default_rng(test)
+
+
+def checkpoint_test_stream(seed: int) -> np.random.Generator:
+    """A generator for the test points at checkpoints: child `CHECKPOINT_TEST_STREAM` of
+    ``SeedSequence(seed)``, independent of the ``data``, ``init`` and ``test`` streams (children
+    0-2 are the same whether 3 or 4 children are spawned). Each call starts afresh, so every
+    checkpoint is tested on the same draws."""
+    child = np.random.SeedSequence(seed).spawn(CHECKPOINT_TEST_STREAM + 1)[CHECKPOINT_TEST_STREAM]
+    return np.random.default_rng(child)
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class TrainingSet:
     y_clean : numpy.ndarray
         (n,) labels before flipping: x_i = y_clean_i mu + z_i.
     flipped : numpy.ndarray
-        (n,) bool, True where the observed label was flipped (BEYOND, THEORY.md §8).
+        (n,) bool, True where the observed label was flipped (BEYOND, docs/theory.md §8).
     """
 
     X: np.ndarray
@@ -90,5 +103,5 @@ def sample_test_set(data: DataConfig, rng: np.random.Generator, count: int) -> t
 
 
 def sample_initialisation(network: NetworkConfig, d: int, rng: np.random.Generator) -> np.ndarray:
-    """``W0`` of shape (m, d) with i.i.d. :math:`N(0, \\omega^2)` entries (THEORY.md §1)."""
+    """``W0`` of shape (m, d) with i.i.d. :math:`N(0, \\omega^2)` entries (docs/theory.md §1)."""
     return network.init_scale * rng.standard_normal((network.m, d))

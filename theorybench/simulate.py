@@ -4,8 +4,8 @@
 ``SeedSequence(config.seed)`` — so the same configuration and seed give a bit-identical
 `SimulationResult.to_json`. The JSON holds no wall times, host names or dates.
 
-Provenance: the setting is PAPER (THEORY.md §1) unless it leaves the paper's hypotheses in one of
-the ways THEORY.md §8 lists, in which case the result is labelled BEYOND with the reasons; the
+Provenance: the setting is PAPER (docs/theory.md §1) unless it leaves the paper's hypotheses in one of
+the ways docs/theory.md §8 lists, in which case the result is labelled BEYOND with the reasons; the
 test-error interval is EXACT (Clopper–Pearson coverage).
 """
 
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy
 
 from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict
-from theorybench.evaluation import monte_carlo_test_error
+from theorybench.evaluation import checkpoint_test_errors, monte_carlo_test_error, error_sampling_method
 from theorybench.jsonio import strict_json_value
 from theorybench.sampling import TrainingSet, sample_initialisation, sample_training_set, streams
 from theorybench.stats import BinomialEstimate
@@ -32,14 +31,14 @@ CHECKPOINT_FIELDS = ("step", "log_loss", "weight_norm", "pattern_fraction", "pat
 
 
 def beyond_reasons(config: Config) -> list[str]:
-    """Ways the configuration leaves the paper's setting (THEORY.md §8), empty if none."""
+    """Ways the configuration leaves the paper's setting (docs/theory.md §8), empty if none."""
     data, network, training = config.data, config.network, config.training
     reasons = []
     if data.label_flip > 0:
         reasons.append(f"label noise (data.label_flip = {data.label_flip})")
     if data.class_balance != 0.5:
         reasons.append(f"unbalanced classes (data.class_balance = {data.class_balance}; the paper has "
-                       "P(y = +1) = 1/2, THEORY.md §1)")
+                       "P(y = +1) = 1/2, docs/theory.md §1)")
     if training.loss != "exponential":
         reasons.append(f"{training.loss} loss (the paper trains on the exponential loss)")
     if training.normalized:
@@ -74,25 +73,32 @@ class SimulationResult:
     test_error : BinomialEstimate or None
         Monte Carlo test error with its Clopper–Pearson interval; None when the final weights are
         not finite (a diverged run has no classifier to test).
+    theory : dict or None
+        What the theory says about this draw, added by the ``simulate`` command
+        (`theorybench.commands.draw_theory`); written under ``"theory"`` when present.
+    checkpoint_test_errors : list of (BinomialEstimate or None)
+        The test error at every checkpoint (`theorybench.evaluation.checkpoint_test_errors`),
+        empty unless ``evaluation.test_points_at_checkpoints > 0``.
     """
 
     config: Config
     training_set: TrainingSet
     run: TrainingRun
     test_error: BinomialEstimate | None
+    theory: dict[str, Any] | None = None
+    checkpoint_test_errors: list[BinomialEstimate | None] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The deterministic, JSON-ready content: scalars only, no big arrays, no wall times."""
+        import scipy  # for its version only; loaded by now (the intervals use scipy.special)
+
         reasons = beyond_reasons(self.config)
         checkpoints = [{name: _plain(getattr(c, name)) for name in CHECKPOINT_FIELDS}
                        for c in self.run.checkpoints]
+        for row, estimate in zip(checkpoints, self.checkpoint_test_errors):
+            row["test_error"] = self._test_dict(estimate)
         final = checkpoints[-1]
-        test = None
-        if self.test_error is not None:
-            test = self.test_error.to_dict()
-            test["method"] = ("gaussian_preactivations" if self.config.data.noise.family == "gaussian"
-                              else "d_dimensional_points")
-            test["provenance"] = "EXACT (Clopper-Pearson interval, coverage >= confidence)"
+        test = self._test_dict(self.test_error)
         return {
             "config": config_to_dict(self.config),
             "config_hash": config_hash(self.config),
@@ -105,7 +111,7 @@ class SimulationResult:
             },
             "setting": {
                 "provenance": "BEYOND" if reasons else "PAPER",
-                "theory_section": "THEORY.md §8" if reasons else "THEORY.md §1",
+                "theory_section": "docs/theory.md §8" if reasons else "docs/theory.md §1",
                 "beyond_reasons": reasons,
             },
             "label_flips": self.training_set.flip_count,
@@ -118,7 +124,14 @@ class SimulationResult:
                 "checkpoints": checkpoints,
             },
             "test_error": test,
+            **({"theory": self.theory} if self.theory is not None else {}),
         }
+
+    def _test_dict(self, estimate: BinomialEstimate | None) -> dict[str, Any] | None:
+        if estimate is None:
+            return None
+        return {**estimate.to_dict(), "method": error_sampling_method(self.config.data),
+                "provenance": "EXACT (Clopper-Pearson interval, coverage >= confidence)"}
 
     def to_json(self) -> str:
         """`to_dict` as canonical strict JSON (sorted keys, floats by shortest round trip;
@@ -133,7 +146,9 @@ def simulate(config: Config, *, progress: bool = False) -> SimulationResult:
 
     Streams (docs/architecture.md): the training set from ``data``, ``W(0)`` from ``init``, the
     test points from ``test``. The test error uses ``config.evaluation.test_points`` fresh clean
-    pairs and the interval level ``config.evaluation.confidence``.
+    pairs and the interval level ``config.evaluation.confidence``; with
+    ``evaluation.test_points_at_checkpoints > 0`` every checkpoint is tested too, from its own
+    stream (`theorybench.evaluation.checkpoint_test_errors`).
     """
     data_rng, init_rng, test_rng = streams(config.seed)
     training_set = sample_training_set(config.data, data_rng)
@@ -148,7 +163,9 @@ def simulate(config: Config, *, progress: bool = False) -> SimulationResult:
             (W, a, config.network.gamma), config.data, test_rng, config.evaluation.test_points,
             config.evaluation.confidence, progress=progress,
         )
-    return SimulationResult(config=config, training_set=training_set, run=run, test_error=test_error)
+    along = checkpoint_test_errors(run, config.data, config.evaluation, config.seed)
+    return SimulationResult(config=config, training_set=training_set, run=run, test_error=test_error,
+                            checkpoint_test_errors=along)
 
 
 def summary(result: SimulationResult) -> str:
@@ -163,6 +180,10 @@ def summary(result: SimulationResult) -> str:
         f"final log-loss {training['final_log_loss']:.6g}; training error {training['train_error']:.4g}"
         f"; label flips {content['label_flips']}",
     ]
+    if result.checkpoint_test_errors:
+        along = ", ".join(f"{c.step}: {'n/a' if e is None else f'{e.errors}/{e.trials}'}"
+                          for c, e in zip(result.run.checkpoints, result.checkpoint_test_errors))
+        lines.append(f"test errors along training (step: errors/points): {along}")
     test = result.test_error
     if test is None:
         lines.append("test error: not measured (the final weights are not finite)")

@@ -7,7 +7,7 @@ because it is built as :math:`BB^\\top + \\operatorname{diag}(\\delta)`), with b
 float64 values, and shrinks towards small, round instances (few samples, low dimension, unit
 scales) so that a counterexample is readable.
 
-Regime variants (THEORY.md §3–§5) are *targeted* through the population parameters; whether a
+Regime variants (docs/theory.md §3–§5) are *targeted* through the population parameters; whether a
 sample-level condition (Case 1, Case 2) holds on a particular draw is then likely, not certain, and
 properties that need it check it on the instance:
 
@@ -106,7 +106,7 @@ def covariance_matrices(draw, d: int) -> np.ndarray:
 @st.composite
 def direction_instances(draw, *, max_d: int = 8, noises: tuple[str, ...] = ("gaussian", "rademacher"),
                         isotropic: bool | None = None) -> DirectionInstance:
-    """A `DirectionInstance`: w, mu, Sigma^{1/2}, noise family (THEORY.md §2.4).
+    """A `DirectionInstance`: w, mu, Sigma^{1/2}, noise family (docs/theory.md §2.4).
 
     ``mu`` is scaled by a factor in ``[1e-2, 1e2]`` so that :math:`x = t/s` ranges from the bulk to
     the far tail (log errors down to about -1e5); in three draws of four w is the unit vector along
@@ -221,7 +221,7 @@ def configs(draw, regime: str = "any", *, max_n: int = 12, max_d: int = 60, max_
     The initialisation scale is drawn *relative to the first step's size*: with
     :math:`\\rho \\in [10^{-3}, 10]`, :math:`\\omega = \\rho\\,\\eta\\gamma R/(n\\sqrt m)` and
     :math:`R^2 = \\|\\mu\\|^2 + \\operatorname{Tr}\\Sigma`, so both sides of the step-one criterion
-    (THEORY.md §3) are exercised, including the borderline where some pairs flip.
+    (docs/theory.md §3) are exercised, including the borderline where some pairs flip.
     """
     data = draw(data_configs(regime, max_n=max_n, max_d=max_d))
     network = draw(network_configs(max_m=max_m, balanced=balanced))
@@ -257,7 +257,7 @@ def raw_training_problems(draw, *, max_n: int = 5, max_d: int = 4, max_m: int = 
     """Hand-built training problems: hypothesis chooses every coordinate (adversarial corners).
 
     Entries of X in [-3, 3], of W0 in [-1, 1] times a scale in [1e-4, 1]; any signs of the second
-    layer (a_j = ±1/sqrt m). |f(x; W0)| <= 3 d sqrt(m) stays far from exp overflow (THEORY.md §2.6).
+    layer (a_j = ±1/sqrt m). |f(x; W0)| <= 3 d sqrt(m) stays far from exp overflow (docs/theory.md §2.6).
     """
     n = draw(st.integers(2, max_n))
     d = draw(st.integers(1, max_d))

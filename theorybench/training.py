@@ -1,17 +1,17 @@
 """Full-batch gradient descent on the two-layer leaky-ReLU network, with a record of the run.
 
-`train` runs gradient descent (THEORY.md §1: fixed second layer ``a``, first layer ``W`` from
+`train` runs gradient descent (docs/theory.md §1: fixed second layer ``a``, first layer ``W`` from
 ``W0``, fixed step ``eta``) in weight space (`theorybench.gd_weight`) or in Gram space
-(`theorybench.gd_gram`, THEORY.md §2.5; the same trajectory up to rounding), with the log-space
-numerics of THEORY.md §2.6. It returns a `TrainingRun`: log-spaced `Checkpoint` s (step 0, 1, ...,
+(`theorybench.gd_gram`, docs/theory.md §2.5; the same trajectory up to rounding), with the log-space
+numerics of docs/theory.md §2.6. It returns a `TrainingRun`: log-spaced `Checkpoint` s (step 0, 1, ...,
 the last step taken), why the run stopped, and the first step at which the activation pattern of
-THEORY.md §2.1 failed, checked at *every* step (O(n m) per step).
+docs/theory.md §2.1 failed, checked at *every* step (O(n m) per step).
 
-Provenance (THEORY.md §0): plain GD on the exponential loss is the paper's algorithm (PAPER, §1);
-the logistic loss and normalised GD (:math:`W \\leftarrow W - \\eta \\nabla L / L`, a fast oracle
+Provenance (docs/theory.md §0): plain GD on the exponential loss is the paper's algorithm (PAPER, §1);
+the logistic and hinge losses and normalised GD (:math:`W \\leftarrow W - \\eta \\nabla L / L`, a fast oracle
 for the limit direction of §2.2, never the paper's algorithm) are BEYOND (§8). Each run says which.
 
-Stop reasons (THEORY.md §2.6), checked after every step in this order:
+Stop reasons (docs/theory.md §2.6), checked after every step in this order:
 
 ``non_finite``
     ``W`` (or ``A``), ``H``, ``log L`` or the next increment has a NaN or infinite entry.
@@ -20,7 +20,14 @@ Stop reasons (THEORY.md §2.6), checked after every step in this order:
     :math:`e^{\\Delta}` over its initial value (``TrainingConfig.divergence_log_margin``, whose default is explained in `theorybench.config`).
     A recorded outcome, never an exception.
 ``loss_floor``
-    :math:`\\log L < ` ``training.log_loss_floor``.
+    :math:`\\log L < ` ``training.log_loss_floor``; this includes a hinge loss of exactly 0
+    (:math:`\\log L = -\\infty`, every margin >= 1), where the gradient is 0 and GD is at a
+    fixed point.
+``zero_train_error``
+    Only with ``training.stop_on_zero_train_error``: every training margin is > 0.
+``pattern_reached``
+    Only with ``training.stop_on_pattern_reached``: every pair (i, j) is correctly activated
+    (docs/theory.md §2.1).
 ``budget``
     ``training.max_steps`` steps were taken.
 """
@@ -28,7 +35,6 @@ Stop reasons (THEORY.md §2.6), checked after every step in this order:
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +45,9 @@ from theorybench.gd_gram import GramSpaceGD
 from theorybench.gd_weight import WeightSpaceGD
 from theorybench.network import correctly_activated, descent_state
 
-STOP_REASONS = ("budget", "loss_floor", "divergence", "non_finite")
-THEORY_SECTION = "THEORY.md §2.5-2.6"
+STOP_REASONS = ("budget", "loss_floor", "divergence", "non_finite", "zero_train_error",
+                "pattern_reached")
+THEORY_SECTION = "docs/theory.md §2.5-2.6"
 
 # A progress bar appears only for runs still going after this many seconds: short runs (tests,
 # sweeps of small settings) stay silent, long ones show their rate and remaining time.
@@ -71,7 +78,7 @@ def checkpoint_steps(max_steps: int, count: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The state of a run at one step (THEORY.md §2.5–2.6).
+    """The state of a run at one step (docs/theory.md §2.5–2.6).
 
     Attributes
     ----------
@@ -147,18 +154,18 @@ class TrainingRun:
 
     @property
     def provenance(self) -> str:
-        """``PAPER`` for plain GD on the exponential loss (the paper's algorithm, THEORY.md §1),
-        ``BEYOND`` for the logistic loss or normalised GD (THEORY.md §8)."""
+        """``PAPER`` for plain GD on the exponential loss (the paper's algorithm, docs/theory.md §1),
+        ``BEYOND`` for the logistic or hinge loss or normalised GD (docs/theory.md §8)."""
         return "PAPER" if self.loss == "exponential" and not self.normalized else "BEYOND"
 
     @property
     def provenance_reason(self) -> str:
         if self.normalized:
             return "normalised GD (W <- W - eta grad L / L) is a fast oracle for the limit " \
-                "direction, not the paper's algorithm (THEORY.md §2.5, §8)"
+                "direction, not the paper's algorithm (docs/theory.md §2.5, §8)"
         if self.loss != "exponential":
-            return "the paper trains on the exponential loss; the logistic loss is BEYOND (THEORY.md §8)"
-        return "full-batch GD on the exponential loss, as in the paper (THEORY.md §1)"
+            return f"the paper trains on the exponential loss; the {self.loss} loss is BEYOND (docs/theory.md §8)"
+        return "full-batch GD on the exponential loss, as in the paper (docs/theory.md §1)"
 
     @property
     def final(self) -> Checkpoint:
@@ -176,7 +183,7 @@ class TrainingRun:
         )
 
     def rows(self) -> list[dict]:
-        """One tidy row per checkpoint (no arrays), with the run's provenance and THEORY section."""
+        """One tidy row per checkpoint (no arrays), with the run's provenance and docs/theory.md section."""
         return [
             {
                 "step": c.step,
@@ -206,7 +213,7 @@ class TrainingRun:
     def preactivations(self, X_new: np.ndarray) -> np.ndarray:
         """Pre-activations :math:`X_{new} W^\\top` of the final iterate, shape (k, m).
 
-        Gram implementation: :math:`X_{new} W(0)^\\top + (X_{new} X^\\top) A` (THEORY.md §2.5),
+        Gram implementation: :math:`X_{new} W(0)^\\top + (X_{new} X^\\top) A` (docs/theory.md §2.5),
         which never forms ``W``.
         """
         X_new = np.asarray(X_new, dtype=np.float64)
@@ -223,7 +230,7 @@ class TrainingRun:
     def inner_product(self, B: np.ndarray, step: int) -> float:
         """:math:`\\langle W(t), B^\\top X\\rangle_F` for coefficients ``B`` of shape (n, m).
 
-        Gram implementation (THEORY.md §2.5), with no (m, d) matrix:
+        Gram implementation (docs/theory.md §2.5), with no (m, d) matrix:
         :math:`\\langle W(0) + A^\\top X, B^\\top X\\rangle_F = \\langle H(0), B\\rangle_F +
         \\langle A, K B\\rangle_F`.
         """
@@ -273,7 +280,7 @@ def _validated_problem(X, y, a, W0, gamma) -> tuple[np.ndarray, np.ndarray, np.n
     if a.ndim != 1 or a.size < 1 or not np.isfinite(a).all() or (a == 0).any():
         raise UserInputError(
             f"a = {a!r} is not allowed: the second layer must be a non-empty vector of finite, "
-            "non-zero reals (THEORY.md §1 uses +-1/sqrt(m))."
+            "non-zero reals (docs/theory.md §1 uses +-1/sqrt(m))."
         )
     if W0.shape != (a.size, d):
         raise UserInputError(
@@ -298,7 +305,7 @@ def train(
     *,
     progress: bool = False,
 ) -> TrainingRun:
-    """Run full-batch gradient descent and record it (THEORY.md §1, §2.5–2.6).
+    """Run full-batch gradient descent and record it (docs/theory.md §1, §2.5–2.6).
 
     .. math::
         W(t+1) = W(t) - \\eta \\nabla L(W(t)) \\quad\\text{or, normalised,}\\quad
@@ -360,7 +367,11 @@ def train(
             weights=weights,
         )
 
-    def stop_reason(state, initial_log_loss: float) -> str | None:
+    def stop_reason(state, initial_log_loss: float, pattern: np.ndarray | None = None) -> str | None:
+        # A hinge loss of exactly 0 (log L = -inf) is a fixed point, not a non-finite state.
+        zero_hinge_loss = training.loss == "hinge" and state.log_loss == -math.inf
+        if zero_hinge_loss and engine.is_finite():
+            return "loss_floor"
         if not (engine.is_finite() and math.isfinite(state.log_loss)
                 and np.isfinite(state.increment).all()):
             return "non_finite"
@@ -368,6 +379,10 @@ def train(
             return "divergence"
         if state.log_loss < training.log_loss_floor:
             return "loss_floor"
+        if training.stop_on_zero_train_error and bool(np.all(state.margins > 0)):
+            return "zero_train_error"
+        if training.stop_on_pattern_reached and pattern is not None and bool(pattern.all()):
+            return "pattern_reached"
         return None
 
     state = evaluate()
@@ -385,7 +400,7 @@ def train(
         pattern = correctly_activated(engine.preactivations, y, a)
         if first_break is None and not pattern.all():
             first_break = step
-        reason = stop_reason(state, initial_log_loss)
+        reason = stop_reason(state, initial_log_loss, pattern)
         if step in schedule or reason is not None:
             checkpoints.append(record(step, state, pattern, first_break is None))
         if bar is not None:
@@ -422,7 +437,6 @@ def _train_error(margins: np.ndarray) -> float:
 
 
 def _progress_bar(total: int):
-    from tqdm import tqdm  # imported lazily: only interactive runs need it
+    from theorybench.progress import progress
 
-    return tqdm(total=total, unit="step", file=sys.stderr, delay=PROGRESS_DELAY_SECONDS,
-                desc="gradient descent", leave=False)
+    return progress(total, unit="step", desc="gradient descent", delay=PROGRESS_DELAY_SECONDS, leave=False)

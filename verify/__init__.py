@@ -7,7 +7,7 @@ Modules, one job each:
 - `verify.runner`, `verify.executors`, `verify.storage`: the sweep through any
   `concurrent.futures.Executor` into a resumable JSON Lines file;
 - `verify.verdicts`: PASS / FAIL / INCONCLUSIVE / NOT APPLICABLE as data, constant bands, slope and
-  knee fits (THEORY.md §7);
+  knee fits (docs/theory.md §7);
 - `verify.checks`, `verify.analysis`: every encoded statement judged on the rows, laid out as
   report sections;
 - `verify.render`, `verify.plots`: the report in HTML and Markdown, and its figures.

@@ -2,11 +2,14 @@
 
 `measure(config, setting, replicate)` samples the training set and the initialisation from
 ``config.seed`` (`theorybench.sampling.streams`), trains the network, computes the limit direction
-of THEORY.md §2.2 with its certificate, and returns tidy rows:
+of docs/theory.md §2.2 with its certificate, and returns tidy rows:
 
 - one ``checkpoint`` row per training checkpoint: ``step``, ``log_loss``, ``weight_norm``,
   ``pattern_fraction``, ``pattern_intact``, ``train_error`` and ``one_minus_cos``
-  (``1 - cos(W(t), W_hat)``, None without a certified limit direction);
+  (``1 - cos(W(t), W_hat)``, None without a certified limit direction); with
+  ``evaluation.test_points_at_checkpoints > 0`` also ``test_errors`` out of
+  ``checkpoint_test_points`` (`theorybench.evaluation.checkpoint_test_errors`; None for
+  non-finite weights);
 - one ``final`` row (``step = None``) with the run summary, the step-one activation criterion
   against what gradient descent did (§3), the limit direction's certificate (§2.2), the Monte
   Carlo test errors of the trained network and of ``sign <w_bar, x>`` on the same fresh points
@@ -36,13 +39,15 @@ from bounds.rates import (
     CANDIDATE_EXPONENTS,
     candidate_exponent,
     default_moment_order,
+    deterministic_equivalent_of,
+    effective_rank,
     parameter_values,
     psi,
     regime_indicator,
 )
 from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
-from theorybench.evaluation import count_errors
+from theorybench.evaluation import checkpoint_test_errors, count_errors
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
 from theorybench.training import train
@@ -84,8 +89,9 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
         if certified else None
 
     head = {"setting": setting, "replicate": replicate}
+    along = checkpoint_test_errors(run, config.data, config.evaluation, config.seed)
     rows = []
-    for checkpoint in run.checkpoints:
+    for index, checkpoint in enumerate(run.checkpoints):
         gap = None
         if certified and checkpoint.weight_norm > 0:
             cosine = run.inner_product(limit.coefficients, checkpoint.step) / (checkpoint.weight_norm * hat_norm)
@@ -96,6 +102,9 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
                      "pattern_fraction": float(checkpoint.pattern_fraction),
                      "pattern_intact": bool(checkpoint.pattern_intact),
                      "train_error": float(checkpoint.train_error), "one_minus_cos": gap})
+        if along:
+            rows[-1]["checkpoint_test_points"] = config.evaluation.test_points_at_checkpoints
+            rows[-1]["test_errors"] = None if along[index] is None else along[index].errors
 
     last = run.checkpoints[-1]
     final: dict[str, Any] = {**head, "step": None, "kind": "final",
@@ -118,15 +127,16 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
 
 def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray, W0: np.ndarray,
                      K: np.ndarray, run: Any) -> dict[str, Any]:
-    """The EXACT step-one activation criterion (THEORY.md §3) against gradient descent's step 1.
+    """The EXACT step-one activation criterion (docs/theory.md §3) against gradient descent's step 1.
 
     .. math::
         s_j y_k \\langle x_k, w_j(1)\\rangle = s_j y_k H_{kj}(0) + \\frac{\\eta}{n}\\,|a_j|
         \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
 
     with :math:`\\ell_i(0)` the derivative weight of the loss at the initial margin (exponential:
-    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`), divided by :math:`L(W(0))` for
-    normalised GD. Computed independently of the trainer, from ``W(0)`` and ``K`` only, and
+    :math:`e^{-y_i f_i}`; logistic: :math:`1/(1+e^{y_i f_i})`; hinge: :math:`\\mathbf 1[y_i f_i < 1]`),
+    divided by :math:`L(W(0))` for normalised GD. Computed independently of the trainer, from
+    ``W(0)`` and ``K`` only, and
     compared pair by pair with the sign of :math:`s_j y_k H_{kj}(1)` of the trained run.
     Pairs whose value is within rounding of 0 (`BORDERLINE_RELATIVE`) are counted apart.
     """
@@ -138,9 +148,14 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
     signs = np.sign(a)
     H0 = X @ W0.T
     margins = y * (leaky_relu(H0, gamma) @ a)
+    # Written out, not taken from theorybench.numerics: the criterion is an independent
+    # re-derivation of the first step, checked against what the trainer did.
     if config.training.loss == "exponential":
         weights = np.exp(-margins)
         loss = float(np.mean(weights))
+    elif config.training.loss == "hinge":
+        weights = (margins < 1.0).astype(np.float64)  # subgradient 0 at the kink, as the trainer
+        loss = float(np.mean(np.maximum(0.0, 1.0 - margins)))
     else:
         weights = expit(-margins)
         loss = float(np.mean(np.logaddexp(0.0, -margins)))
@@ -166,7 +181,7 @@ def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray
 
 
 def certificate_columns(limit: Any) -> dict[str, Any]:
-    """Summary of the limit direction's certificate (THEORY.md §2.2, EXACT)."""
+    """Summary of the limit direction's certificate (docs/theory.md §2.2, EXACT)."""
     certificate = limit.certificate
     return {"ld_ok": bool(limit.refusal is None and certificate.ok),
             "ld_refusal": limit.refusal, "ld_reason": certificate.reason,
@@ -239,7 +254,7 @@ def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray
 
 
 def error_columns(config: Config, w_bar: np.ndarray | None) -> dict[str, Any]:
-    """Exact errors and conditional bounds of THEORY.md §2.4 (EXACT), as natural logs.
+    """Exact errors and conditional bounds of docs/theory.md §2.4 (EXACT), as natural logs.
 
     - ``log_bayes_error``: :math:`\\log\\Phi(-\\|\\Sigma^{-1/2}\\mu\\|)` (Gaussian noise only);
     - ``log_limit_error``: :math:`\\log\\Phi(-t/s)` with :math:`t = \\langle\\bar w,\\mu\\rangle`,
@@ -270,21 +285,30 @@ def error_columns(config: Config, w_bar: np.ndarray | None) -> dict[str, Any]:
 
 
 def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
-    """psi, r, candidate exponents, and every theorem's hypotheses and conclusions (THEORY.md §3–§6).
+    """psi, r, candidate exponents, and every theorem's hypotheses and conclusions (docs/theory.md §3–§6).
 
     ``psi`` and ``r`` are RECONSTRUCTED (§4); ``psi/<name>`` and ``r/<name>`` for every candidate
-    exponent of `bounds.rates.CANDIDATE_EXPONENTS` (``cao_gu_belkin`` is PRIOR, §6);
+    exponent of `bounds.rates.CANDIDATE_EXPONENTS` (``cao_gu_belkin`` is PRIOR, §6) and for the
+    deterministic equivalent ``psi_de`` (`bounds.deterministic_equivalent`, None when rank Sigma <= n);
+    ``effective_rank`` is Tr Sigma / ||Sigma||, the validity domain of psi (§4);
     ``moment_order`` is the q of Theorem 6.3 (§5). For each theorem of `bounds.THEOREMS`:
     ``hyp/<theorem>/<key>/holds`` (all verdict rows of that key hold; None when one cannot be
-    evaluated) and ``.../margin`` (their smallest margin), ``applies/<theorem>`` with its reason,
-    and ``concl/<theorem>/<name>`` (the conclusion's log value when it has one, else its value).
+    evaluated), ``.../margin`` (their smallest margin) and ``.../critical`` (the largest value of
+    the key's universal constant for which it holds, where it has one), ``applies/<theorem>`` with
+    its reason, ``concl/<theorem>/<name>`` (the conclusion's log value when it has one, else its
+    value) and ``inconsistent/<theorem>`` (the statement of every printed bound that contradicts an
+    exact quantity, §7, or None).
     """
     values = parameter_values(config)
     out: dict[str, Any] = {"psi": psi(values), "r": regime_indicator(values),
-                           "moment_order": default_moment_order(config.data.noise)}
+                           "moment_order": default_moment_order(config.data.noise),
+                           "effective_rank": _number(effective_rank(values))}
     for name in CANDIDATE_EXPONENTS:
         out[f"psi/{name}"] = candidate_exponent(name, values)
         out[f"r/{name}"] = regime_indicator(values, name)
+    equivalent = deterministic_equivalent_of(config)
+    out["psi/psi_de"] = None if equivalent is None else equivalent.psi
+    out["r/psi_de"] = None if equivalent is None else equivalent.indicator
     for theorem in THEOREMS:
         results = theorem.hypotheses(config, sample)
         by_key: dict[str, list[Any]] = {}
@@ -296,13 +320,22 @@ def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
             states = [result.holds for result in group]
             out[f"{prefix}/holds"] = None if None in states else all(states)
             out[f"{prefix}/margin"] = _number(min(result.margin for result in group))
+            criticals = [r.critical_constant for r in group if r.critical_constant is not None]
+            if criticals:
+                # The key holds exactly for constants up to the smallest critical value (§7 calibration).
+                out[f"{prefix}/critical"] = _number(min(criticals))
         applies, reason = requirement_verdict(results, theorem.requirements)
         out[f"applies/{theorem.key}"] = bool(applies)
         out[f"applies/{theorem.key}/reason"] = reason
+        inconsistent = []
         for conclusion in theorem.conclusions(config, sample):
+            if conclusion.name == "inconsistency":
+                inconsistent.append(conclusion.statement)
+                continue
             value = conclusion.log_value if conclusion.log_value is not None else conclusion.value
             out[f"concl/{theorem.key}/{conclusion.name}"] = _number(value) \
                 if isinstance(value, (int, float)) else value
+        out[f"inconsistent/{theorem.key}"] = "; ".join(inconsistent) or None
     return out
 
 

@@ -4,12 +4,17 @@ A `Report` is a title and a list of `Section`s; a section holds blocks: `Paragra
 `Figure` (PNG bytes), `VerdictTable` (check results) and nested `Section`s. `write_report` writes
 
 - ``index.html``: inline CSS, every figure embedded as a base64 PNG ``data:`` URI, no script, no
-  external asset, nothing fetched from the network;
+  external asset, nothing fetched from the network; a table of contents with an anchor per
+  section, then the claims dashboard (`verify.claims`), then the sections, long tables and
+  explanations folded in ``<details>``;
 - ``report.md``: the same content, figures referenced as ``figures/NAME.png``;
 - ``figures/NAME.png``: the figures.
 
-FAIL verdicts are never hidden: every report opens with a verdict summary that lists each FAIL
-(statement, settings, explanation), and verdict tables list FAIL rows first, highlighted.
+FAIL verdicts are never hidden: every report opens with the claims dashboard (one card per claim
+of the paper with its verdict, its settings and runs, its fitted or critical constant and one
+sentence of evidence; then, visibly apart, the open questions of the specification in a neutral
+colour, the toolkit's self-checks and the BEYOND observations). The headline summarises the
+paper's claims only. Verdict tables list FAIL rows first, highlighted.
 
 Contract with ``verify.analysis``: ``analyse(suite, rows)`` returns a list of `Section`s (the
 content); ``theorybench report`` adds the title, the run summary and the environment. A verdict
@@ -25,15 +30,16 @@ import base64
 import html
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from verify.claims import VERDICT_ORDER, Card, Dashboard, build_dashboard, first_sentence, result_label
+from theorybench.stats import format_log_probability  # noqa: F401  (re-exported: the report's formatter)
 from verify.plots import to_png
 from theorybench.safeio import atomic_write_bytes, atomic_write_text
 
-VERDICT_ORDER = ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -50,24 +56,6 @@ def format_value(value: Any) -> str:
             return "∞" if value > 0 else "−∞"
         return f"{value:.4g}"
     return str(value)
-
-
-def format_log_probability(log_p: float, digits: int = 3) -> str:
-    """``p = exp(log_p)`` in scientific notation computed from the logarithm, so that probabilities
-    below float64's smallest number print correctly (``exp(-5000)`` is ``2.9e-2172``).
-
-    ``log_p = -inf`` (an exact zero, e.g. no error observed) prints as ``"0 (none observed)"``.
-    """
-    if math.isnan(log_p):
-        return "NaN"
-    if log_p == -math.inf:
-        return "0 (none observed)"
-    log10 = log_p / math.log(10)
-    exponent = math.floor(log10)
-    mantissa = 10 ** (log10 - exponent)
-    if round(mantissa, digits - 1) >= 10:  # 9.996e-5 rounds to 10.0e-5: carry into the exponent
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:.{digits - 1}f}e{exponent:+d}"
 
 
 @dataclass(frozen=True)
@@ -141,15 +129,22 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """A titled report."""
+    """A titled report; `regimes` (setting name -> suite regime) and `claim_figures` (claim key ->
+    figure name) let the claims dashboard split regime cards and show each claim's key figure."""
 
     title: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
     checks: tuple[Any, ...] = ()
+    regimes: Mapping[str, str] = field(default_factory=dict)
+    claim_figures: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sections", tuple(self.sections))
         object.__setattr__(self, "checks", tuple(self.checks))
+
+    def dashboard(self) -> Dashboard:
+        """The claims dashboard of `verify.claims` over every judged statement."""
+        return build_dashboard(self.results(), self.regimes, self.claim_figures)
 
     def walk(self) -> list[Block]:
         """Every block, depth first, in document order."""
@@ -183,35 +178,66 @@ class Report:
         return out
 
 
-def _summary(report: Report) -> Section:
-    """The verdict summary that opens every report: counts, then every FAIL in full."""
-    results = report.results()
-    counts = {v: sum(r.verdict == v for r in results) for v in VERDICT_ORDER}
-    text = ", ".join(f"{counts[v]} {v}" for v in VERDICT_ORDER)
-    failures = [r for r in results if r.verdict == "FAIL"]
-    blocks: list[Block] = [Paragraph(f"{len(results)} statements judged: {text}.")]
-    if failures:
-        blocks.append(VerdictTable(tuple(failures), "FAIL — every statement that the computation contradicts"))
-    return Section("Verdict summary", tuple(blocks))
+def _counts(verdicts: Sequence[str]) -> str:
+    return ", ".join(f"{verdicts.count(v)} {v}" for v in VERDICT_ORDER if verdicts.count(v))
+
+
+def headline(dashboard: Dashboard) -> str:
+    """The one-line verdict over the paper's claims (open questions, self-checks and BEYOND apart)."""
+    if not dashboard.cards:
+        return "No claim of the paper was judged by this suite."
+    verdicts = [card.verdict for card in dashboard.cards]
+    return (f"The paper's claims: {dashboard.headline} — {len(verdicts)} claim(s) judged: {_counts(verdicts)}.")
+
+
+def _runs(card: Card) -> str:
+    settings = f"{len(card.settings)} setting{'s' if len(card.settings) != 1 else ''}"
+    return settings + (f", {card.runs} run{'s' if card.runs != 1 else ''}" if card.runs is not None else "")
+
+
+def _provenances(results: Sequence[Any]) -> str:
+    return "/".join(dict.fromkeys(r.provenance for r in results))
 
 
 # ---------------------------------------------------------------------------------------------
 # HTML
 
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:72rem;margin:2rem auto;
-padding:0 1rem;color:#1b1b1b;line-height:1.45}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:76rem;margin:0 auto;
+padding:.6rem 1rem 2rem;color:#1b1b1b;line-height:1.4}
+h1{font-size:1.45rem;margin:.3rem 0}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem}
 h1,h2,h3,h4{line-height:1.2}
-table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
-th,td{border:1px solid #c8c8c8;padding:.25rem .5rem;text-align:left;vertical-align:top}
+nav.toc{font-size:.85rem;margin:.2rem 0 .5rem;padding:.3rem .5rem;background:#f4f4f4;border-radius:4px}
+nav.toc a{margin-right:.7rem;white-space:nowrap}
+.tw{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem;max-width:100%}
+table.fixed{table-layout:fixed;width:100%}
+th,td{border:1px solid #c8c8c8;padding:.2rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f0f0f0}
 caption{caption-side:top;text-align:left;font-style:italic;padding:.2rem 0}
 tr.fail td{background:#fde2e1}
-.verdict{font-weight:bold;white-space:nowrap}
+.verdict{font-weight:bold}
 .v-FAIL{color:#b00000}.v-PASS{color:#136f1b}.v-INCONCLUSIVE{color:#8a5a00}.v-NOT-APPLICABLE{color:#555}
+.chip{display:inline-block;font-size:.75rem;font-weight:bold;padding:0 .35rem;border-radius:3px;border:1px solid;
+white-space:nowrap}
+.chip.v-FAIL{background:#fde2e1}.chip.v-PASS{background:#e3f4e4}.chip.v-INCONCLUSIVE{background:#fff1d6}
+.chip.v-NOT-APPLICABLE{background:#eee}.chip.neutral{color:#3d4a5c;background:#e8edf3;border-color:#8a99ad}
+p.headline{font-size:1.05rem;font-weight:bold;margin:.3rem 0 .5rem;padding:.35rem .6rem;border-left:6px solid}
+p.headline.v-FAIL{background:#fde2e1}p.headline.v-PASS{background:#e3f4e4}
+p.headline.v-INCONCLUSIVE{background:#fff1d6}p.headline.v-NOT-APPLICABLE{background:#eee}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(17rem,1fr));gap:.5rem}
+.card{border:1px solid #c8c8c8;border-radius:5px;padding:.35rem .5rem;font-size:.8rem;overflow:hidden}
+.card h3{font-size:.88rem;margin:.15rem 0}
+.card p{margin:.1rem 0}.card .meta{color:#555}
+.card .ev{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
+.card img.thumb{float:right;width:96px;height:auto;margin:0 0 .2rem .4rem;border:1px solid #ddd}
+.groups{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:.5rem;margin-top:.5rem}
+.group{border:1px dashed #8a99ad;border-radius:5px;padding:.3rem .5rem;font-size:.8rem;background:#fafbfc}
+.group h3{font-size:.85rem;margin:.1rem 0}.group ul{margin:.1rem 0;padding-left:1rem}
+details{margin:.4rem 0}summary{cursor:pointer;color:#1a4b8c}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto}
-figcaption{font-size:.9rem;color:#333}
-p.summary-fail{border:2px solid #b00000;background:#fde2e1;padding:.5rem}
+figcaption{font-size:.85rem;color:#333}
 """
 
 
@@ -252,6 +278,10 @@ def _markdown_html(text: str, level: int) -> str:
 
 
 SETTINGS_SHOWN = 6
+# Tables with more rows than this are folded in <details> (the summary says what they hold).
+ROWS_OPEN = 8
+# Explanations longer than this show their first sentence and fold the rest.
+EXPLANATION_OPEN = 200
 
 
 def _settings_cell(result: Any) -> str:
@@ -265,52 +295,141 @@ def _settings_cell(result: Any) -> str:
     return ", ".join(names[:SETTINGS_SHOWN]) + (f" (and {more} more)" if more > 0 else "")
 
 
+def _folded_cell(text: str, limit: int) -> str:
+    """A cell whose long text shows its first sentence and folds the whole."""
+    if len(text) <= limit:
+        return _esc(text)
+    return f"<details><summary>{_esc(first_sentence(text, 120))}</summary>{_esc(text)}</details>"
+
+
+def _details(summary: str, inner: str) -> str:
+    return f"<details><summary>{_esc(summary)}</summary>{inner}</details>"
+
+
+# Column widths of a verdict table (percent): the statement and the explanation get the room.
+_VERDICT_COLUMNS = (("Verdict", 9), ("Statement", 24), ("Provenance", 10), ("docs/theory.md", 8),
+                    ("Settings", 14), ("Explanation", 25), ("To conclude", 10))
+
+
 def _html_verdicts(table: VerdictTable) -> str:
-    head = ("<tr><th>Verdict</th><th>Statement</th><th>Provenance</th><th>THEORY.md</th>"
-            "<th>Settings</th><th>Explanation</th><th>To conclude</th></tr>")
+    cols = "".join(f'<col style="width:{width}%">' for _, width in _VERDICT_COLUMNS)
+    head = "<tr>" + "".join(f"<th>{name}</th>" for name, _ in _VERDICT_COLUMNS) + "</tr>"
     rows = []
     for r in table.ordered():
         css = "fail" if r.verdict == "FAIL" else ""
-        settings = _settings_cell(r)
         rows.append(
             f'<tr class="{css}"><td class="verdict v-{r.verdict.replace(" ", "-")}">{_esc(r.verdict)}</td>'
             f"<td>{_esc(r.statement)}</td><td>{_esc(r.provenance)}</td><td>{_esc(r.section)}</td>"
-            f"<td>{_esc(settings)}</td><td>{_esc(r.explanation)}</td>"
-            f"<td>{_esc(getattr(r, 'to_conclude', '') or '')}</td></tr>")
+            f"<td>{_folded_cell(_settings_cell(r), 120)}</td><td>{_folded_cell(r.explanation, EXPLANATION_OPEN)}</td>"
+            f"<td>{_folded_cell(getattr(r, 'to_conclude', '') or '', EXPLANATION_OPEN)}</td></tr>")
     caption = f"<caption>{_esc(table.caption)}</caption>" if table.caption else ""
-    return f"<table>{caption}{head}{''.join(rows)}</table>"
+    inner = f'<div class="tw"><table class="fixed">{caption}<colgroup>{cols}</colgroup>{head}{"".join(rows)}</table></div>'
+    verdicts = [r.verdict for r in table.results]
+    return _details(f"{table.caption or 'Verdicts'} — {len(verdicts)} statements: {_counts(verdicts)}", inner)
 
 
-def _html_block(block: Block, level: int) -> str:
+def _slug(title: str, used: set[str]) -> str:
+    base = "s-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section")
+    slug, k = base, 2
+    while slug in used:
+        slug, k = f"{base}-{k}", k + 1
+    used.add(slug)
+    return slug
+
+
+def _html_block(block: Block, level: int, ids: dict[int, str]) -> str:
     if isinstance(block, Section):
-        inner = "".join(_html_block(b, level + 1) for b in block.blocks)
-        return f"<section><h{min(level, 6)}>{_esc(block.title)}</h{min(level, 6)}>{inner}</section>"
+        inner = "".join(_html_block(b, level + 1, ids) for b in block.blocks)
+        tag = f"h{min(level, 6)}"
+        return f'<section id="{ids[id(block)]}"><{tag}>{_esc(block.title)}</{tag}>{inner}</section>'
     if isinstance(block, Paragraph):
         return _markdown_html(block.text, level)
     if isinstance(block, Table):
         caption = f"<caption>{_esc(block.caption)}</caption>" if block.caption else ""
         head = "".join(f"<th>{_esc(c)}</th>" for c in block.columns)
         body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in block.rows)
-        return f"<table>{caption}<tr>{head}</tr>{body}</table>"
+        table = f'<div class="tw"><table>{caption}<tr>{head}</tr>{body}</table></div>'
+        if len(block.rows) <= ROWS_OPEN:
+            return table
+        return _details(f"Table: {first_sentence(block.caption, 100) if block.caption else ', '.join(block.columns[:4])} "
+                        f"({len(block.rows)} rows)", table)
     if isinstance(block, Figure):
         data = base64.b64encode(block.png).decode("ascii")
-        return (f'<figure><img alt="{_esc(block.caption or block.name)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{_esc(block.caption)}</figcaption></figure>")
+        return (f'<figure id="fig-{block.name}"><img alt="{_esc(block.caption or block.name)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>{_esc(block.caption)}</figcaption></figure>')
     if isinstance(block, VerdictTable):
         return _html_verdicts(block)
     raise TypeError(f"cannot render a block of type {type(block).__name__}")
 
 
+def _chip(verdict: str, neutral: bool = False) -> str:
+    css = "neutral" if neutral else f"v-{verdict.replace(' ', '-')}"
+    return f'<span class="chip {css}">{_esc(verdict)}</span>'
+
+
+def _html_card(card: Card, figures: Mapping[str, Figure]) -> str:
+    figure = figures.get(card.figure)
+    thumb = ""
+    if figure is not None:
+        data = base64.b64encode(figure.png).decode("ascii")
+        thumb = (f'<a href="#fig-{figure.name}"><img class="thumb" alt="key figure: {_esc(figure.name)}" '
+                 f'src="data:image/png;base64,{data}"></a>')
+    number = f'<p class="num">{_esc(card.number)}</p>' if card.number else ""
+    claim = card.claim
+    return (f'<article class="card" id="claim-{_esc(claim.key)}" title="{_esc(claim.claim)}">{thumb}'
+            f"<h3>{_chip(card.verdict)} {_esc(claim.title)}</h3>"
+            f'<p class="meta">{_esc(_provenances(card.results))} · docs/theory.md {_esc(claim.section)} · '
+            f"{_esc(_runs(card))}</p>{number}<p class=\"ev\">{_esc(card.evidence)}</p></article>")
+
+
+def _html_group(title: str, note: str, items: Sequence[str]) -> str:
+    body = "".join(f"<li>{item}</li>" for item in items) or "<li>none in this suite</li>"
+    return f'<div class="group"><h3>{_esc(title)}</h3><p>{_esc(note)}</p><ul>{body}</ul></div>'
+
+
+def _open_item(result: Any) -> str:
+    """An open question in one line: which candidate, and the first sentence of why."""
+    return f"{result_label(result)}: {first_sentence(result.explanation, 110)}"
+
+
+def _html_dashboard(report: Report) -> str:
+    dashboard = report.dashboard()
+    figures = {figure.name: figure for figure in report.figures()}
+    css = dashboard.headline.replace(" ", "-") if dashboard.cards else "NOT-APPLICABLE"
+    cards = "".join(_html_card(card, figures) for card in dashboard.cards)
+    groups = "".join((
+        _html_group("Open questions of the specification",
+                    "Not claims of the paper: candidate answers to questions docs/theory.md §4 leaves open "
+                    "(e.g. the exponent for anisotropic Σ, each candidate judged by its own constant band).",
+                    [f"{_chip(r.verdict, neutral=True)} {_esc(_open_item(r))}" for r in dashboard.open_questions]),
+        _html_group("Self-checks of the toolkit",
+                    "Exact identities the computation must satisfy (a FAIL is a bug, not a finding about the paper).",
+                    [f"{_chip(r.verdict)} {_esc(r.statement)}" for r in dashboard.self_checks]),
+        _html_group("Beyond the paper (BEYOND)", "Simulated outside every hypothesis (docs/theory.md §8); never judged.",
+                    [f"{_esc(r.statement)} ({len(r.settings)} settings)" for r in dashboard.beyond]),
+    ))
+    return (f'<section id="claims"><p class="headline v-{css}">{_esc(headline(dashboard))}</p>'
+            f'<div class="cards">{cards}</div><div class="groups">{groups}</div></section>')
+
+
+def section_ids(report: Report) -> dict[int, str]:
+    """A unique anchor for every section of the report, in document order."""
+    used: set[str] = {"claims"}
+    return {id(block): _slug(block.title, used) for block in report.walk() if isinstance(block, Section)}
+
+
 def render_html(report: Report) -> str:
-    """The report as one self-contained HTML document (inline CSS, embedded figures, no scripts)."""
-    summary = _summary(report)
-    failures = sum(r.verdict == "FAIL" for r in report.results())
-    banner = (f'<p class="summary-fail"><strong>{failures} FAIL</strong> — see the verdict summary.</p>'
-              if failures else "")
-    body = "".join(_html_block(section, 2) for section in (summary, *report.sections))
+    """The report as one self-contained HTML document (inline CSS, embedded figures, no scripts):
+    the title, a table of contents, the claims dashboard, then the sections (details folded)."""
+    ids = section_ids(report)
+    toc = " ".join(f'<a href="#{ids[id(section)]}">{_esc(section.title)}</a>' for section in report.sections)
+    body = "".join(_html_block(section, 2, ids) for section in report.sections)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_esc(report.title)}</title><style>{_CSS}</style></head>"
-            f"<body><h1>{_esc(report.title)}</h1>{banner}{body}</body></html>\n")
+            f"<body><h1>{_esc(report.title)}</h1>"
+            f'<nav class="toc" aria-label="Contents"><strong>Contents:</strong> <a href="#claims">Claims</a> {toc}</nav>'
+            f"{_html_dashboard(report)}{body}</body></html>\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,19 +466,33 @@ def _md_block(block: Block, level: int, figure_folder: str) -> str:
             verdict = f"**{r.verdict}**" if r.verdict == "FAIL" else r.verdict
             rows.append((verdict, r.statement, r.provenance, r.section, settings, r.explanation,
                          getattr(r, "to_conclude", "") or ""))
-        return _md_table(("Verdict", "Statement", "Provenance", "THEORY.md", "Settings", "Explanation",
-                          "To conclude"), rows, block.caption)
+        return _md_table(tuple(name for name, _ in _VERDICT_COLUMNS), rows, block.caption)
     raise TypeError(f"cannot render a block of type {type(block).__name__}")
+
+
+def _md_dashboard(report: Report) -> str:
+    dashboard = report.dashboard()
+    parts = ["## Claims of the paper", f"**{headline(dashboard)}**"]
+    if dashboard.cards:
+        parts.append(_md_table(
+            ("Claim", "Verdict", "Evidence from", "Constant", "Evidence"),
+            tuple((card.claim.title, f"**{card.verdict}**" if card.verdict == "FAIL" else card.verdict,
+                   f"{_provenances(card.results)}, docs/theory.md {card.claim.section}, {_runs(card)}",
+                   card.number or "—", card.evidence) for card in dashboard.cards), ""))
+    for title, items in (
+            ("Open questions of the specification (not claims of the paper)",
+             [f"{r.verdict}: {_open_item(r)}" for r in dashboard.open_questions]),
+            ("Self-checks of the toolkit (exact identities)", [f"{r.verdict}: {r.statement}" for r in dashboard.self_checks]),
+            ("Beyond the paper (BEYOND, never judged)", [f"{r.statement} ({len(r.settings)} settings)"
+                                                         for r in dashboard.beyond])):
+        parts.append(f"### {title}\n\n" + ("\n".join(f"- {item}" for item in items) or "- none in this suite"))
+    return "\n\n".join(parts)
 
 
 def render_markdown(report: Report, figure_folder: str = "figures") -> str:
     """The report as Markdown with the same content; figures link to ``figure_folder/NAME.png``."""
-    summary = _summary(report)
-    failures = sum(r.verdict == "FAIL" for r in report.results())
-    parts = [f"# {report.title}"]
-    if failures:
-        parts.append(f"> **{failures} FAIL** — see the verdict summary.")
-    parts.extend(_md_block(section, 2, figure_folder) for section in (summary, *report.sections))
+    parts = [f"# {report.title}", _md_dashboard(report)]
+    parts.extend(_md_block(section, 2, figure_folder) for section in report.sections)
     return "\n\n".join(parts) + "\n"
 
 
@@ -368,6 +501,10 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     figures = report.figures()
     (folder / "figures").mkdir(parents=True, exist_ok=True)
+    names = {f"{figure.name}.png" for figure in figures}
+    for stale in (folder / "figures").glob("*.png"):
+        if stale.name not in names:  # a rerun with --resume must not leave an earlier layout's figures
+            stale.unlink()
     written = []
     for figure in figures:
         path = folder / "figures" / f"{figure.name}.png"

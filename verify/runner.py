@@ -27,16 +27,15 @@ results; ``--resume`` retries such units.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from theorybench import __version__
+from theorybench.progress import progress as progress_meter
 from theorybench.config import Config, config_hash
 from theorybench.errors import UserInputError
 from verify.storage import ResultsFile, UnitKey, canonical_order, decode_row, encode_row, seal_unit, unit_key
@@ -205,7 +204,8 @@ def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, execu
         Units submitted but not finished at any time (None: all at once). Bounding it keeps a
         serial executor writing unit by unit and a pool from queueing work it may never finish.
     progress : bool
-        Show a tqdm bar on stderr when stderr is a terminal (not in logs or captured output).
+        Show progress on stderr: a bar on a terminal, one line every 30 s otherwise
+        (`theorybench.progress`).
     allow_version_mix : bool
         On resume, keep rows computed by another theorybench version instead of refusing them.
 
@@ -230,8 +230,8 @@ def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor
     failed: list[UnitKey] = []
     pending: dict[Future, Unit] = {}
     queue = iter(todo)
-    with tqdm(total=len(units), initial=len(units) - len(todo), file=sys.stderr, unit="unit",
-              desc="sweep", disable=None if progress else True) as bar:
+    with progress_meter(len(units), initial=len(units) - len(todo), unit="unit", desc="sweep",
+                        enabled=progress) as bar:
         try:
             while True:
                 for unit in queue:

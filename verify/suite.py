@@ -1,4 +1,4 @@
-"""Suites of named settings: what `theorybench report` sweeps (THEORY.md §7).
+"""Suites of named settings: what `theorybench report` sweeps (docs/theory.md §7).
 
 A suite is a TOML file. Shipped suites live in ``verify/suites/*.toml`` and are loaded by name
 (`load_suite("quick")`); any other TOML file is loaded by path. Layout::
@@ -56,7 +56,7 @@ from theorybench.errors import ConfigError, UserInputError, shown
 from theorybench.safeio import parse_toml, read_user_file
 
 REGIMES = ("weak", "strong", "transition", "sub_gaussian", "polynomial", "anisotropic", "beyond")
-"""Regime labels. ``beyond`` settings are outside every encoded hypothesis (THEORY.md §8): they are
+"""Regime labels. ``beyond`` settings are outside every encoded hypothesis (docs/theory.md §8): they are
 simulated and reported, and their verdict is always "no encoded theorem applies"."""
 
 # Settings one [[setting]] may expand to: every point is a configuration built and validated here,
@@ -90,7 +90,7 @@ _FIELD_PATHS = _config_paths()
 
 @dataclass(frozen=True)
 class SuiteOptions:
-    """Options of the checks (THEORY.md §7), from the suite's optional ``[verify]`` table.
+    """Options of the checks (docs/theory.md §7), from the suite's optional ``[verify]`` table.
 
     Attributes
     ----------
@@ -98,7 +98,7 @@ class SuiteOptions:
         ``B``: a constant band ``[c_lo, c_hi]`` passes when ``c_hi / c_lo <= B`` (> 1; default 10).
     direction_tolerance : float
         Directional convergence passes when the final ``1 - cos(W(T), W_hat)`` is at most this
-        (in (0, 1); default 0.05, generous for the short runs of a quick suite: THEORY.md §2.5
+        (in (0, 1); default 0.05, generous for the short runs of a quick suite: docs/theory.md §2.5
         measures about 1e-3 after 10^3 steps).
     agreement_tolerance : float
         Largest accepted fraction of test points on which ``sign f(x; W(T))`` and
@@ -158,7 +158,7 @@ class Setting:
 
     @property
     def beyond(self) -> bool:
-        """True for BEYOND settings (THEORY.md §8): no encoded theorem applies."""
+        """True for BEYOND settings (docs/theory.md §8): no encoded theorem applies."""
         return self.regime == "beyond"
 
 

@@ -1,4 +1,4 @@
-"""Verdicts as data, and the statistics behind them (THEORY.md §7).
+"""Verdicts as data, and the statistics behind them (docs/theory.md §7).
 
 A verdict is one of
 
@@ -13,13 +13,13 @@ Primitives, independent of the row layout (``verify.checks`` / ``verify.analysis
 the rows of ``verify.measure``):
 
 - `band_fit` and `constant_band_check`: the constant band for a rate ``err <= C exp(-c psi)``
-  (RECONSTRUCTED, THEORY.md §4-§5), from per-setting intervals of the implied constant
+  (RECONSTRUCTED, docs/theory.md §4-§5), from per-setting intervals of the implied constant
   :math:`\\hat c = (\\log C - \\log \\mathrm{err}) / \\psi`;
 - `check_close`, `check_inside`, `check_at_most`: pointwise EXACT / DERIVED checks, and `combine`;
 - `fit_slope` and `hinge_fit` / `phase_transition_check`: the slope of ``log(-log err)`` (or of
-  any exponent proxy) against ``log ||mu||`` and the knee of a two-segment fit (THEORY.md §4, §7).
+  any exponent proxy) against ``log ||mu||`` and the knee of a two-segment fit (docs/theory.md §4, §7).
 
-Provenance labels are those of THEORY.md §0: ``EXACT``, ``PAPER``, ``RECONSTRUCTED``, ``PRIOR``,
+Provenance labels are those of docs/theory.md §0: ``EXACT``, ``PAPER``, ``RECONSTRUCTED``, ``PRIOR``,
 ``BEYOND``, ``DERIVED``. Constants of the statements (``C``, the band ratio ``B``, slope
 tolerances) are keyword parameters, never literals inside formulas.
 """
@@ -56,9 +56,9 @@ class CheckResult:
     statement : str
         What is claimed, in words.
     provenance : str
-        One of `PROVENANCES` (THEORY.md §0).
+        One of `PROVENANCES` (docs/theory.md §0).
     section : str
-        THEORY.md section, e.g. ``"§4, §7"``.
+        docs/theory.md section, e.g. ``"§4, §7"``.
     verdict : str
         One of `VERDICTS`.
     explanation : str
@@ -117,7 +117,7 @@ class Hypothesis:
 class ErrorInterval:
     """An error rate as the logarithms of its point value and of a confidence interval.
 
-    EXACT errors (THEORY.md §2.4) have ``log_lower == log_point == log_upper``; Monte Carlo
+    EXACT errors (docs/theory.md §2.4) have ``log_lower == log_point == log_upper``; Monte Carlo
     errors carry their counts and the Clopper-Pearson interval. Logarithms, because the exact
     error of the limit direction can be far below float64's smallest positive number.
     """
@@ -199,7 +199,7 @@ class BandFit:
 
 
 def band_fit(lows: Sequence[float], highs: Sequence[float], ratio: float = 10.0) -> BandFit:
-    """Constant-band verdict of THEORY.md §7 for intervals ``[lows_i, highs_i]`` (``highs_i`` may be inf).
+    """Constant-band verdict of docs/theory.md §7 for intervals ``[lows_i, highs_i]`` (``highs_i`` may be inf).
 
     A band is ``[a, b]`` with ``0 < a`` and ``b / a <= B``. The true constants ``c_i`` lie in their
     intervals (at the stated confidence), so:
@@ -255,7 +255,7 @@ def _points_needed(log_error: float) -> str:
 def constant_band_check(key: str, statement: str, measurements: Sequence[RateMeasurement], *,
                         band_ratio: float = 10.0, prefactor: float = 1.0, min_settings: int = 2,
                         provenance: str = "RECONSTRUCTED", section: str = "§7") -> CheckResult:
-    """Constant-band check of a rate ``err <= C exp(-c psi)`` over settings (THEORY.md §7).
+    """Constant-band check of a rate ``err <= C exp(-c psi)`` over settings (docs/theory.md §7).
 
     Settings whose hypotheses fail are left out (and listed); with none left the verdict is NOT
     APPLICABLE. Each remaining setting gives an interval of the implied constant (`implied_constant`);
@@ -270,13 +270,13 @@ def constant_band_check(key: str, statement: str, measurements: Sequence[RateMea
     measurements : sequence of RateMeasurement
         One per setting (or run).
     band_ratio : float
-        ``B``: the largest ``c_hi / c_lo`` of an accepted band (THEORY.md §7 default 10).
+        ``B``: the largest ``c_hi / c_lo`` of an accepted band (docs/theory.md §7 default 10).
     prefactor : float
         ``C`` of the statement (default 1; a named parameter, never a literal).
     min_settings : int
         Fewer applicable settings than this is INCONCLUSIVE: one point fits any band.
     provenance, section : str
-        Label (THEORY.md §0) and THEORY.md section of the statement.
+        Label (docs/theory.md §0) and docs/theory.md section of the statement.
 
     Returns
     -------
@@ -430,7 +430,7 @@ def combine(key: str, statement: str, results: Sequence[CheckResult], *, provena
 
 
 # ---------------------------------------------------------------------------------------------
-# Slopes and the phase-transition knee (THEORY.md §4, §7)
+# Slopes and the phase-transition knee (docs/theory.md §4, §7)
 
 @dataclass(frozen=True)
 class SlopeFit:
@@ -497,10 +497,10 @@ PROXIES = ("probit", "log")
 def exponent_proxy(log_error: float, proxy: str = "probit") -> float:
     """An observable whose logarithm is linear in ``log ||mu||`` with slope 4 (weak) or 2 (strong).
 
-    - ``"log"``: ``-log err`` (THEORY.md §7 as written; biased at small psi by the ``log t`` and
+    - ``"log"``: ``-log err`` (docs/theory.md §7 as written; biased at small psi by the ``log t`` and
       constant terms of ``-log Phi(-t) = t^2/2 + log t + log sqrt(2 pi) + o(1)``);
     - ``"probit"``: ``(Phi^{-1}(err))^2``, which equals psi exactly when ``err = Phi(-sqrt psi)``
-      (DERIVED from THEORY.md §4), computed by `scipy.special.ndtri_exp` from ``log err`` so that
+      (DERIVED from docs/theory.md §4), computed by `scipy.special.ndtri_exp` from ``log err`` so that
       errors below float64's smallest number are exact.
     """
     if proxy == "log":
@@ -515,7 +515,7 @@ def phase_transition_check(key: str, statement: str, settings: Sequence[str], si
                            strong_slope: float = 2.0, slope_tolerance: float = 1.0,
                            knee_factor: float = 10.0, proxy: str = "probit",
                            provenance: str = "RECONSTRUCTED", section: str = "§4, §7") -> CheckResult:
-    """The phase transition of THEORY.md §4: slope ~`weak_slope` of ``log proxy`` against
+    """The phase transition of docs/theory.md §4: slope ~`weak_slope` of ``log proxy`` against
     ``log ||mu||`` for ``r < 1`` and ~`strong_slope` for ``r > 1``, with the knee near ``r = 1``.
 
     The knee comes from `hinge_fit`; its ``r`` is interpolated linearly in ``(log ||mu||, log r)``

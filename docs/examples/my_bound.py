@@ -3,7 +3,7 @@
     theorybench proptest --module docs/examples/my_bound.py
 
 A module declares ``BOUNDS``, a list of `bounds.catalogue.DeclaredBound`. Each bound names the
-quantity it bounds (here the error of a linear direction, THEORY.md §2.4, and a population rate,
+quantity it bounds (here the error of a linear direction, docs/theory.md §2.4, and a population rate,
 §4), its kind, its provenance, and two functions of an instance: ``value`` (the log of the bound)
 and ``applies`` (its hypotheses, as ``(holds, reason)``).
 """
@@ -31,7 +31,7 @@ def positive_signal(instance):
 def log_isotropic_rate(instance, *, c=1.0):
     """err <= exp(-c n ||mu||^4 / (n ||mu||^2 + d)): the isotropic Theorem 5.1 shape.
 
-    RECONSTRUCTED; the universal constant c is a keyword parameter (default 1, THEORY.md §0), set
+    RECONSTRUCTED; the universal constant c is a keyword parameter (default 1, docs/theory.md §0), set
     to 1/2 in the declaration below and recorded in its ``constants``. The exponent increases with
     ||mu|| and n and decreases with d, so the bound is nonincreasing in ||mu|| and n and
     nondecreasing in d: declared with ``monotone``.

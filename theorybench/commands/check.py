@@ -4,9 +4,15 @@ Without ``--sample`` the hypotheses are evaluated on the parameters alone; those
 about the drawn sample are evaluated in their typical-case version and marked "depends on the
 sample". With ``--sample`` a training set and initialisation are drawn exactly as `theorybench
 simulate` draws them (``theorybench.sampling.streams(seed)``: the ``data`` and ``init`` streams)
-and the sample hypotheses are evaluated on that draw. The output is a table (theorem, hypothesis,
-lhs, rhs, margin, holds, provenance), the verdict of each theorem with its reason, the predicted
-error bounds as logarithms (never a bare 0) and the regime; ``--json`` prints the same as JSON.
+and the sample hypotheses are evaluated on that draw. Typical values carry the log factors of
+maxima (docs/theory.md §3), never a worst case. Unless ``--draws 0``, every theorem is also evaluated
+on N independent draws (`theorybench.draws`: default 200, fewer when a draw is expensive), and the
+output says in what fraction of draws each hypothesis holds and each theorem applies, with exact
+Clopper–Pearson intervals. The output is a table (theorem, hypothesis, lhs, rhs, margin, holds,
+provenance), the verdict of each theorem with its reason, the predicted error bounds as logarithms
+(never a bare 0), every printed bound that contradicts an exact quantity (an upper bound below the
+Bayes error: an inconsistency of the encoded constants), the regime and the draw tallies;
+``--json`` prints the same as JSON.
 Exit status 0 whenever the check ran, whatever the verdicts; bad input exits 2 (theorybench.cli).
 """
 
@@ -17,13 +23,12 @@ import math
 from typing import TYPE_CHECKING
 
 from theorybench import __version__
-from theorybench.config import Config, config_hash, config_to_dict, load_config
 from theorybench.errors import UserInputError
 from theorybench.guard import config_estimate, parse_memory, require_within
-from theorybench.sampling import sample_initialisation, sample_training_set, streams
 
 if TYPE_CHECKING:
     from bounds import Sample, Theorem
+    from theorybench.config import Config
 
 HELP = "evaluate the hypotheses and bounds of every encoded theorem on a configuration"
 LN10 = math.log(10.0)
@@ -40,14 +45,20 @@ def add_arguments(parser) -> None:
                         help="root seed, replacing the configuration's")
     parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
                         help="set a universal constant (e.g. C_2=0.5) in every theorem that has it; "
-                             "repeatable; all default to 1")
+                             "repeatable; defaults in docs/theory.md (1, or 1/2 for the rate "
+                             "constants c_u, c_sg, c_B)")
+    parser.add_argument("--draws", type=int, default=None, metavar="N",
+                        help="evaluate every theorem on N independent draws and report in what "
+                             "fraction each hypothesis holds and each theorem applies (default: 200, "
+                             "fewer for expensive configurations; 0 to skip)")
     parser.add_argument("--max-memory", default=None, metavar="SIZE",
                         help="memory budget, e.g. 4GiB (default: half of this machine's memory)")
 
 
 # `bounds` is imported inside the functions below, not at module level: it builds its sympy
 # statements on import (about a second), and theorybench.cli imports every command module to build
-# its parser, so a module-level import would slow down every other command.
+# its parser, so a module-level import would slow down every other command. The configuration and
+# sampling layers (numpy) are imported on use for the same reason.
 
 
 def parse_constants(items: list[str]) -> dict[str, float]:
@@ -85,22 +96,14 @@ def theorems_with(constants: dict[str, float]) -> list[Theorem]:
     return out
 
 
-def draw_sample(config: Config) -> Sample:
-    """The training set and initialisation of `theorybench simulate` for ``config.seed``."""
-    from bounds import Sample
-
-    data_rng, init_rng, _ = streams(config.seed)
-    training = sample_training_set(config.data, data_rng)
-    W0 = sample_initialisation(config.network, config.data.d, init_rng)
-    return Sample(X=training.X, y=training.y, W0=W0, a=config.network.second_layer(),
-                  gamma=config.network.gamma, eta=config.training.step_size)
-
-
-def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, float]) -> dict:
-    """Everything `check` prints, as a JSON-ready dictionary."""
+def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, float],
+                 draws: int = 0) -> dict:
+    """Everything `check` prints, as a JSON-ready dictionary (``draws`` > 0 adds the tallies of
+    `theorybench.draws.tally_draws`)."""
     from bounds.contract import requirement_verdict
     from bounds.rates import parameter_values, regime
     from bounds.theorem_5_1 import rate_conclusions
+    from theorybench.config import config_hash, config_to_dict
 
     values = parameter_values(config)
     conclusions = rate_conclusions(values, "§4")
@@ -118,11 +121,16 @@ def evaluate_all(config: Config, *, sample: Sample | None, constants: dict[str, 
             "hypotheses": [h.to_dict() for h in hypotheses],
             "conclusions": [c.to_dict() for c in theorem.conclusions(config, sample)],
         })
+    from theorybench.draws import tally_draws
+
+    inconsistencies = [{"theorem": t["key"], "statement": c["statement"]}
+                       for t in theorems for c in t["conclusions"] if c["name"] == "inconsistency"]
     return {
         "theorybench_version": __version__, "config_hash": config_hash(config),
         "seed": config.seed, "evaluated_on": "sample" if sample is not None else "parameters",
         "config": config_to_dict(config), "rates": rates, "regime": regime(r),
-        "theorems": theorems,
+        "theorems": theorems, "inconsistencies": inconsistencies,
+        "draws": tally_draws(config, theorems_with(constants), draws).to_dict() if draws else None,
     }
 
 
@@ -155,7 +163,17 @@ def _holds(value) -> str:
     return {True: "yes", False: "NO", None: "n/a"}[value]
 
 
-def _log_text(log_value) -> str:
+# What a log of -inf means, said in words instead of a bare 0 (an exact zero is a finding).
+EXACT_ZERO_MEANINGS = {
+    "Bayes error": "mu' Sigma^+ mu = inf: mu is outside the range of Sigma (e.g. noise orthogonal to "
+                   "the mean), so the classes are separable without error",
+}
+
+
+def _log_text(log_value, name: str = "") -> str:
+    if log_value in ("-Infinity", -math.inf):
+        meaning = EXACT_ZERO_MEANINGS.get(name, "the quantity is exactly 0")
+        return f"exactly 0 (log = -inf; {meaning})"
     if isinstance(log_value, str):
         return log_value
     return f"log = {log_value:.4g}  (= 10^{log_value / LN10:.4g})"
@@ -198,7 +216,7 @@ def format_report(report: dict, source: str) -> str:
             if c["log_value"] is not None:
                 state = "" if theorem["applies"] else "  [theorem does not apply]"
                 lines.append(f"  {theorem['key']:<10} {c['name']:<12} {c['statement']}: "
-                             f"{_log_text(c['log_value'])}  {c['provenance']} {c['section']}{state}")
+                             f"{_log_text(c['log_value'], c['name'])}  {c['provenance']} {c['section']}{state}")
     rate_names = {c["name"] for c in report["rates"]}
     lines += ["", "Other conclusions"]
     for theorem in report["theorems"]:
@@ -210,20 +228,36 @@ def format_report(report: dict, source: str) -> str:
     for c in report["rates"]:
         lines.append(f"  {c['name']:<14} {_number(c['value'])}  {c['statement']}  "
                      f"{c['provenance']} {c['section']}")
+    lines += ["", "Consistency of the encoded constants"]
+    lines += [f"  INCONSISTENT  {i['theorem']}: {i['statement']}" for i in report["inconsistencies"]] \
+        or ["  no printed bound contradicts an exact quantity (Bayes error, exact error on the draw)"]
+    if report["draws"] is not None:
+        from theorybench.draws import format_draws
+
+        titles = {t["key"]: t["title"] for t in report["theorems"]}
+        lines += [""] + format_draws(report["draws"], titles)
     return "\n".join(lines)
 
 
 def run(args) -> int:
+    from theorybench.config import load_config
+
     config = load_config(args.config)
     if args.seed is not None:
         if args.seed < 0:
             raise UserInputError(f"--seed = {args.seed} is not allowed: it must be an integer >= 0.")
         config = config.replace(seed=args.seed)
     constants = parse_constants(args.constant)
+    if args.draws is not None and args.draws < 0:
+        raise UserInputError(f"--draws = {args.draws} is not allowed: it must be an integer >= 0.")
     budget = None if args.max_memory is None else parse_memory(args.max_memory)
-    require_within(config_estimate(config, sample=args.sample), budget, "this configuration")
-    sample = draw_sample(config) if args.sample else None
-    report = evaluate_all(config, sample=sample, constants=constants)
+    # Before the draws: default_draws itself sizes the work from the configuration.
+    require_within(config_estimate(config, sample=args.sample or args.draws != 0), budget, "this configuration")
+    from theorybench.draws import default_draws, draw_sample
+
+    draws = default_draws(config) if args.draws is None else args.draws
+    sample = draw_sample(config, config.seed) if args.sample else None
+    report = evaluate_all(config, sample=sample, constants=constants, draws=draws)
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:

@@ -13,8 +13,10 @@ never enter the rows, so rows.jsonl is bit-identical across reruns with the same
 Exit status: 0 when every unit ran (whatever the verdicts: a FAIL is a finding, reported
 prominently), 1 when some unit raised (its error is in the rows and the report), 2 for bad input
 (a suite over the memory budget, a damaged results file that cannot be resumed, rows of another
-version without ``--allow-version-mix``, a full disk), 130 / 143 when interrupted by SIGINT /
-SIGTERM (the message says how to resume). docs/failure.md has the details.
+version without ``--allow-version-mix``, a full disk), 3 with ``--fail-on fail`` when a claim of the
+paper FAILs (``--fail-on inconclusive``: FAILs or is INCONCLUSIVE), for CI jobs, 130 / 143 when
+interrupted by SIGINT / SIGTERM (the message says how to resume; docs/failure.md). Open questions
+of the specification, self-checks and BEYOND observations never set status 3 (`verify.claims`).
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from theorybench import __version__
-from theorybench.config import config_hash
 from theorybench.errors import Interrupted, UserInputError
 from theorybench.guard import parse_memory, require_within, suite_estimate
 from theorybench.safeio import DiskFullError
 
 HELP = "sweep a suite of settings, judge every encoded statement, and write the report"
 DEFAULT_SUITE = "quick"
+FAIL_ON = {"fail": ("FAIL",), "inconclusive": ("FAIL", "INCONCLUSIVE")}
+EXIT_CLAIM_FAILED = 3
 PACKAGES = ("numpy", "scipy", "matplotlib", "mpmath", "sympy", "tqdm", "dask", "distributed")
 
 
@@ -67,6 +70,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-memory", default=None, metavar="SIZE",
                         help="memory budget, e.g. 4GiB (default: half of this machine's memory); "
                              "a suite estimated above it is refused before it runs")
+    parser.add_argument("--fail-on", choices=FAIL_ON, default=None, dest="fail_on",
+                        help=f"exit with status {EXIT_CLAIM_FAILED} when a claim of the paper FAILs ('fail') or "
+                             "FAILs or is INCONCLUSIVE ('inconclusive'); for CI jobs")
 
 
 def _output_folder(args, suite_name: str) -> Path:
@@ -189,8 +195,30 @@ def _environment_section(environment):
     ))
 
 
+# The key figure of each claim card: (claim key, figure-name prefix of verify.analysis, suite regime
+# whose group the figure shows). Figures are named per group index, e.g. error_vs_psi_02.
+_CLAIM_FIGURES = (("4.8", "directional_convergence", ""), ("5.1-weak", "error_vs_psi", "weak"),
+                  ("5.1-strong", "error_vs_psi", "strong"), ("transition", "phase_transition", "transition"),
+                  ("6.2", "error_vs_psi", "sub_gaussian"), ("6.3", "error_vs_psi", "polynomial"))
+
+
+def claim_figures(suite) -> dict[str, str]:
+    """Claim key -> the name of its key figure (a name the report lacks shows no thumbnail)."""
+    groups = list(dict.fromkeys(s.group for s in suite.settings))  # the order of Suite.groups()
+    out = {}
+    for claim, prefix, regime in _CLAIM_FIGURES:
+        if not regime:
+            out[claim] = prefix
+            continue
+        group = next((s.group for s in suite.settings if s.regime == regime), None)
+        if group is not None:
+            out[claim] = f"{prefix}_{groups.index(group):02d}"
+    return out
+
+
 def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
+    from theorybench.config import config_hash  # numpy: not needed to build the parser
     from verify.executors import available_cores, in_flight_limit, open_executor
     from verify.measure import measure
     from verify.runner import check_writable, plan_units, run_sweep
@@ -223,9 +251,13 @@ def run(args) -> int:
         raise Interrupted(signal.SIGINT, resume_hint) from None
     except Interrupted as interruption:
         raise Interrupted(interruption.signal_number, resume_hint) from None
+    wall = time.perf_counter() - clock
+    environment = environment_record(
+        suite=suite, root_seed=root_seed, units=[(u, config_hash(u.config)) for u in units], outcome=outcome,
+        args=args, started=started, wall_s=wall, rows_sha256=hashlib.sha256(results.path.read_bytes()).hexdigest(),
+        fingerprint=fingerprint)
     try:
-        return _write_outputs(args, suite, root_seed, units, outcome, results, folder, started,
-                              time.perf_counter() - clock, fingerprint)
+        return _write_outputs(args, suite, environment, outcome, folder, wall)
     except (KeyboardInterrupt, Interrupted) as interruption:
         number = getattr(interruption, "signal_number", signal.SIGINT)
         raise Interrupted(number, f"Every unit's rows are in {str(results.path)!r}; rerun with --resume "
@@ -235,28 +267,38 @@ def run(args) -> int:
                             f"space, rerun with --resume to write the report.") from None
 
 
-def _write_outputs(args, suite, root_seed, units, outcome, results, folder, started, wall, fingerprint) -> int:
+def _write_outputs(args, suite, environment, outcome, folder, wall) -> int:
     """environment.json and the report (every file written atomically); the exit status."""
     from verify.analysis import analyse
-    from verify.render import Report, as_report, write_report
+    from verify.phase_diagram import phase_diagram_section
+    from verify.render import Report, as_report, headline, write_report
     from verify.storage import write_json
 
-    environment = environment_record(
-        suite=suite, root_seed=root_seed, units=[(u, config_hash(u.config)) for u in units], outcome=outcome,
-        args=args, started=started, wall_s=wall, rows_sha256=hashlib.sha256(results.path.read_bytes()).hexdigest(),
-        fingerprint=fingerprint)
     write_json(folder / "environment.json", environment)
     content = as_report(analyse(suite, outcome.rows), f"theorybench report — suite {suite.name}")
-    report = Report(content.title, (*content.sections, _run_section(suite, environment, outcome.rows),
-                                     _environment_section(environment)), content.checks)
+    diagram = phase_diagram_section(suite, outcome.rows)
+    report = Report(content.title, (*content.sections, *((diagram,) if diagram else ()),
+                                     _run_section(suite, environment, outcome.rows),
+                                     _environment_section(environment)), content.checks,
+                    regimes={s.name: s.regime for s in suite.settings}, claim_figures=claim_figures(suite))
     write_report(report, folder)
-    verdicts = [r.verdict for r in report.results()]
-    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("FAIL", "INCONCLUSIVE", "PASS", "NOT APPLICABLE"))
-    print(f"{len(verdicts)} statements judged: {counts}.")
+    dashboard = report.dashboard()
+    print(headline(dashboard))
+    for card in dashboard.cards:
+        print(f"  {card.verdict:<14} {card.claim.title}")
+    apart = [f"{len(results)} {name}" for name, results in (
+        ("open question(s)", dashboard.open_questions), ("self-check(s)", dashboard.self_checks),
+        ("BEYOND statement(s)", dashboard.beyond)) if results]
+    if apart:
+        print(f"Apart from the claims: {', '.join(apart)} (see the report).")
     print(f"wrote {folder / 'index.html'}, {folder / 'report.md'}, {folder / 'rows.jsonl'} "
           f"({len(outcome.rows)} rows), {folder / 'environment.json'} (wall time {wall:.1f} s)")
     if outcome.failed:
         print(f"{len(outcome.failed)} unit(s) failed; see the report's Run section. Retry with --resume.",
               file=sys.stderr)
         return 1
+    if args.fail_on is not None and dashboard.any_verdict(FAIL_ON[args.fail_on]):
+        print(f"--fail-on {args.fail_on}: a claim of the paper is "
+              f"{' or '.join(FAIL_ON[args.fail_on])}; exit status {EXIT_CLAIM_FAILED}.", file=sys.stderr)
+        return EXIT_CLAIM_FAILED
     return 0

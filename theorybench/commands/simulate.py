@@ -1,17 +1,20 @@
 """`theorybench simulate [CONFIG.toml] [--out DIR] [--seed S]`: one run, written as JSON.
 
 Loads the configuration (the built-in default when none is given), overrides the seed if asked,
-runs `theorybench.simulate.simulate` with a progress bar on stderr, writes ``DIR/result.json``
-(default ``DIR``: ``./theorybench-out/simulate-<config hash>``) and prints a short summary. The
-wall time is printed only, never written into the (deterministic) JSON.
+runs `theorybench.simulate.simulate` with progress on stderr (a bar on a terminal, one-line
+records in a log), adds what the theory says about the draw (`draw_theory.theory_on_draw`: the
+limit direction's certificate, 1 − cos(W(T), Ŵ), the exact error of w̄ for Gaussian noise, Theorem
+4.8's applicability), writes ``DIR/result.json`` (default ``DIR``:
+``./theorybench-out/simulate-<config hash>``) and prints a short summary. The wall time is printed
+only, never written into the (deterministic) JSON.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
-from theorybench.config import config_hash, load_config
 from theorybench.errors import UserInputError
 from theorybench.guard import config_estimate, parse_memory, require_within
 from theorybench.safeio import atomic_write_text
@@ -49,6 +52,10 @@ def _prepare_output(directory: Path) -> Path:
 
 def run(args) -> int:
     # Imported here: the simulator (scipy.stats, the training loop) is not needed to parse arguments.
+    from theorybench.commands.draw_theory import summary_lines, theory_on_draw
+    # Imported here: neither the configuration layer (numpy) nor the simulator is needed to parse
+    # arguments, and theorybench.cli imports every command module to build its parser.
+    from theorybench.config import config_hash, load_config
     from theorybench.simulate import simulate, summary
 
     config = load_config(args.config)
@@ -69,6 +76,7 @@ def run(args) -> int:
             f"the configuration needs more memory than this machine has ({error}); reduce data.n, "
             "data.d or network.m."
         ) from None
+    result = dataclasses.replace(result, theory=theory_on_draw(result))
     elapsed = time.perf_counter() - start
     try:
         # Atomic: result.json is either the whole result or absent, never empty or half-written.
@@ -79,5 +87,6 @@ def run(args) -> int:
             f"output file {str(path)!r} cannot be written ({error.strerror or error})."
         ) from None
     print(summary(result))
+    print("\n".join(summary_lines(result.theory)))
     print(f"wrote {path} (wall time {elapsed:.2f} s, not recorded in the result)")
     return 0
