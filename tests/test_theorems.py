@@ -437,7 +437,7 @@ def test_theorem_6_3():
 def test_prior_bounds_hold_and_fail():
     assert ChatterjiLong().applies(config(d=20000))[0]
     # The review's counterexample: at n = 40, d = 10, ||mu|| = 3 the bound e^{-8.1} lies below the
-    # Bayes error e^{-6.6}; Chatterji-Long's own conditions (THEORY §6) exclude it.
+    # Bayes error e^{-6.6}; Chatterji-Long's own conditions (docs/theory.md §6) exclude it.
     ok, reason = ChatterjiLong().applies(config(d=10))
     assert not ok and "dimension fails" in reason
     ok, reason = ChatterjiLong().applies(config(d=100000, signal=1.0))

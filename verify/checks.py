@@ -2,7 +2,7 @@
 
 Each check reads the tidy rows of `verify.measure` (one ``final`` row and several ``checkpoint``
 rows per (setting, replicate)) and returns one `CheckResult`: a verdict, the statement it judges
-with its provenance label and THEORY.md section, the settings it used and those at fault, and the
+with its provenance label and docs/theory.md section, the settings it used and those at fault, and the
 numbers behind the verdict.
 
 - EXACT / DERIVED statements are checked pointwise: one violation beyond floating-point error or
