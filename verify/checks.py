@@ -501,6 +501,7 @@ def check_constant_consistency(suite: Suite, rows: Sequence[Row]) -> CheckResult
 CALIBRATED = (
     (THEOREM_4_8, "case2", "C_2", f"hyp/{THEOREM_4_8}/case2/critical", (CASE_ONE,)),
     (THEOREM_5_1, "limit", "C_2", f"hyp/{THEOREM_4_8}/case2/critical", (CASE_ONE,)),
+    (THEOREM_5_1, "psi_domain", "C_r", f"hyp/{THEOREM_5_1}/psi_domain/critical", ()),
     (THEOREM_6_2, "assumption_6_1", "C_61", f"hyp/{THEOREM_6_2}/assumption_6_1/critical", ()),
     (THEOREM_6_3, "assumption_6_1", "C_61", f"hyp/{THEOREM_6_3}/assumption_6_1/critical", ()),
 )
