@@ -146,9 +146,14 @@ class HypothesisResult:
     is_flag: bool = False
 
     def to_dict(self) -> dict:
+        # A flag's lhs 1/0 against 1/2 and margin +-1/2 only encode "holds": they are not measured
+        # quantities, so they are written as null, never as numbers a reader could take for margins.
+        measured = not self.is_flag
         return {
-            "key": self.key, "name": self.name, "holds": self.holds, "lhs": _finite(self.lhs),
-            "rhs": _finite(self.rhs), "relation": self.relation, "margin": _finite(self.margin),
+            "key": self.key, "name": self.name, "holds": self.holds,
+            "lhs": _finite(self.lhs) if measured else None,
+            "rhs": _finite(self.rhs) if measured else None, "relation": self.relation,
+            "margin": _finite(self.margin) if measured else None,
             "log_scale": self.log_scale, "constants": dict(self.constants),
             "critical_constant": _finite(self.critical_constant), "reason": self.reason,
             "provenance": self.provenance, "section": self.section,

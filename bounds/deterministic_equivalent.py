@@ -1,6 +1,6 @@
 """The deterministic-equivalent exponent psi_DE for anisotropic Sigma (docs/theory.md §4).
 
-RECONSTRUCTED (a deterministic-equivalent heuristic for the min-norm interpolator, THEORY §4,
+RECONSTRUCTED (a deterministic-equivalent heuristic for the min-norm interpolator, docs/theory.md §4,
 corrected 2026-11-29): with the eigenvalues :math:`\\lambda_k` of Sigma,
 
 .. math::

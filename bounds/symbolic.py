@@ -114,7 +114,7 @@ class Statement:
     provenance : str
         One of `PROVENANCES` (docs/theory.md §0).
     section : str
-        The THEORY.md section, e.g. ``"§4"``.
+        The docs/theory.md section, e.g. ``"§4"``.
     expr : sympy.Expr or None
         The quantity (for conditions, None).
     lhs, rhs : sympy.Expr or None
@@ -345,9 +345,9 @@ def _log_gaussian_tail(x: sp.Expr) -> sp.Expr:
 
 _STATEMENTS: list[Statement] = [
     _quantity("psi", "rate exponent psi of Theorem 5.1", "RECONSTRUCTED", "§4", PSI),
-    _quantity("psi_alt", "candidate exponent with ||Sigma|| and Tr Sigma (reviewer's reading)",
+    _quantity("psi_alt", "candidate exponent with ||Sigma|| and Tr Sigma (as a public review of the paper states it)",
               "RECONSTRUCTED", "§4", PSI_ALT),
-    _quantity("psi_cao_gu_belkin", "Cao-Gu-Belkin exponent (recalled, not read)", "PRIOR", "§6",
+    _quantity("psi_cao_gu_belkin", "Cao-Gu-Belkin exponent (quoted from memory of the paper, not checked against its text)", "PRIOR", "§6",
               PSI_CAO_GU_BELKIN),
     _quantity("regime_indicator", "r = n mu^T Sigma mu / Tr Sigma^2 (weak r < 1, strong r > 1)",
               "RECONSTRUCTED", "§4", REGIME),

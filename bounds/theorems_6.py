@@ -86,7 +86,7 @@ class Theorem62(Theorem):
     provenance = "RECONSTRUCTED"
     requirements = (("sub_gaussian",), ("assumption_6_1",), ("balanced",), ("no_label_noise",),
                     ("psi_domain",), ("limit",), ("certificate",))
-    # c_sG = 1/2 (THEORY §4, corrected 2026-11-29): for Gaussian noise (proxy 1) a larger constant
+    # c_sG = 1/2 (docs/theory.md §4, corrected 2026-11-29): for Gaussian noise (proxy 1) a larger constant
     # puts the bound below the Bayes error in the strong isotropic regime.
     default_constants = {"C_sg": 1.0, "c_sg": 0.5, "C_61": 1.0, **DATA_CONDITION_CONSTANTS}
 
@@ -121,7 +121,7 @@ class StrongRegimeBayesOrder(Theorem):
     provenance = "RECONSTRUCTED"
     requirements = (("gaussian",), ("isotropic",), ("strong",), ("balanced",), ("no_label_noise",),
                     ("limit",), ("certificate",))
-    # c_B = 1/2 (THEORY §4, corrected 2026-11-29): Phi(-||mu||) ~ e^{-||mu||^2/2}, so c_B > 1/2
+    # c_B = 1/2 (docs/theory.md §4, corrected 2026-11-29): Phi(-||mu||) ~ e^{-||mu||^2/2}, so c_B > 1/2
     # undercuts the Bayes error for large ||mu||.
     default_constants = {"C_B": 1.0, "c_B": 0.5, **DATA_CONDITION_CONSTANTS}
 

@@ -10,7 +10,7 @@ import pytest
 from scipy.special import log_ndtr
 
 from verify import checks
-from verify.checks import FAIL, INCONCLUSIVE, NOT_APPLICABLE, PASS
+from verify.checks import FAIL, INCONCLUSIVE, NOT_APPLICABLE, PASS, THEOREM_4_8
 from verify.suite import suite_from_toml
 
 SUITE = """
@@ -371,3 +371,31 @@ def test_hypothesis_tables_state_the_applies_rule(monkeypatch):
     monkeypatch.setattr(analysis, "THEOREMS", (fake,))
     assert analysis._applies_rule("T") == "applies = h0 and (case1 or case2) and init (every row of a hypothesis holds)."
     assert analysis._applies_rule("no such theorem") == ""
+
+
+def test_constant_calibration_finds_the_critical_constant(suite):
+    # Four runs on which every other requirement of Theorem 4.8 holds and Case 1 fails, with Case 2's
+    # critical constants 0.2, 0.5, 0.9, 2.0; the conclusions failed on the run with critical 0.5
+    # (its pattern broke). Then C* = 0.5: every C > 0.5 admits only runs whose conclusions held
+    # (0.9 and 2.0); the default C = 1 admits one run, and is sound.
+    gauss = suite.settings[0]
+    base = {f"hyp/{THEOREM_4_8}/{key}/holds": True for key in ("h0", "init", "step_lambda")}
+    base[f"hyp/{THEOREM_4_8}/case1/holds"] = False
+    good = dict(first_pattern_break=None, ld_ok=True, step1_pairs=10, step1_actual_correct=10,
+                limit_disagreements=0)
+    rows = []
+    for replicate, critical in enumerate((0.2, 0.5, 0.9, 2.0)):
+        conclusions = dict(good, first_pattern_break=7) if critical == 0.5 else good
+        rows.append(final(gauss, replicate=replicate, seed=replicate, **base, **conclusions,
+                          **{f"hyp/{THEOREM_4_8}/case2/critical": critical}))
+    entry = next(e for e in checks.constant_calibration(suite, rows)
+                 if e["theorem"] == THEOREM_4_8 and e["hypothesis"] == "case2")
+    assert entry["runs"] == 4 and entry["conclusions_failed"] == 1
+    assert entry["critical_constant"] == 0.5
+    assert entry["admitted_above_critical"] == 2 and entry["admitted_at_default"] == 1
+    assert entry["default_sound"] and "seed 1" in entry["counterexamples"][0]
+    # A run where Case 1 holds says nothing about C_2: it is left out.
+    rows[1][f"hyp/{THEOREM_4_8}/case1/holds"] = True
+    entry = next(e for e in checks.constant_calibration(suite, rows)
+                 if e["theorem"] == THEOREM_4_8 and e["hypothesis"] == "case2")
+    assert entry["runs"] == 3 and entry["critical_constant"] == 0.0

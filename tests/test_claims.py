@@ -19,13 +19,15 @@ def row(key, provenance="PAPER", verdict="PASS", settings=(), numbers=None, expl
 KNOWN = (("exact.step_one_criterion", "EXACT", "self"), ("exact.pattern_persistence", "EXACT", "claim"),
          ("exact.directional_convergence", "EXACT", "claim"), ("exact.linear_boundary_limit", "EXACT", "self"),
          ("exact.gaussian_error", "EXACT", "self"), ("exact.conditional_bounds", "EXACT", "self"),
-         ("paper.step_one_activation", "PAPER", "claim"), ("paper.linear_boundary_trained", "PAPER", "claim"),
+         ("paper.theorem_4_8_conclusions", "PAPER", "claim"), ("paper.linear_boundary_trained", "PAPER", "claim"),
+         ("consistency.encoded_constants", "RECONSTRUCTED", "self"),
          ("reconstructed.band[5.1, limit direction]", "RECONSTRUCTED", "claim"),
          ("reconstructed.band[5.1, trained network]", "RECONSTRUCTED", "claim"),
          ("reconstructed.upper[6.2]", "RECONSTRUCTED", "claim"), ("reconstructed.upper[6.3]", "RECONSTRUCTED", "claim"),
          ("reconstructed.phase_transition[phase-transition]", "RECONSTRUCTED", "claim"),
          ("reconstructed.candidate[psi]", "RECONSTRUCTED", "open"),
-         ("reconstructed.candidate[cao_gu_belkin]", "PRIOR", "open"), ("beyond", "BEYOND", "beyond"),
+         ("reconstructed.candidate[cao_gu_belkin]", "PRIOR", "open"),
+         ("reconstructed.candidate[psi_de, spiked[mean_45]]", "RECONSTRUCTED", "open"), ("beyond", "BEYOND", "beyond"),
          # a row no card names: a paper statement stays a claim, an exact identity a self-check
          ("reconstructed.critical_constant[4.8 case 2]", "RECONSTRUCTED", "claim"),
          ("derived.something_new", "DERIVED", "self"))

@@ -104,7 +104,7 @@ def claim_result(key, verdict, provenance="PAPER", settings=("weak[signal=4] (re
 
 def test_headline_summarises_the_papers_claims_only():
     # An open question and a self-check FAIL; the paper's claims PASS: the headline says PASS.
-    results = (claim_result("paper.step_one_activation", "PASS"),
+    results = (claim_result("paper.theorem_4_8_conclusions", "PASS"),
                claim_result("reconstructed.candidate[psi]", "FAIL", "RECONSTRUCTED"),
                claim_result("exact.gaussian_error", "FAIL", "EXACT"))
     report = Report("r", (Section("v", (VerdictTable(results, "all"),)),))

@@ -46,7 +46,7 @@ def fake_analyse(suite, rows):
     """Content in the analysis helper's own shapes (duck-typed by verify.render.as_report)."""
     finals = [row for row in rows if row["kind"] == "final"]
     # a claim of the paper (Theorem 4.8, Case 2) for the dashboard, --fail-on and the headline
-    verdict = CheckResult(key="paper.step_one_activation", statement="every log error is below -800",
+    verdict = CheckResult(key="paper.theorem_4_8_conclusions", statement="every log error is below -800",
                           provenance="PAPER", section="§3", verdict="PASS" if all(r["log_error"] < -800 for r in finals) else "FAIL",
                           explanation=f"{len(finals)} runs", settings=tuple(suite.settings[0].name for _ in finals[:1]))
     from matplotlib.figure import Figure
@@ -155,7 +155,7 @@ def test_fail_verdict_is_in_the_summary(tmp_path, fakes, monkeypatch):
     ("NOT APPLICABLE", "inconclusive", 0), ("FAIL", None, 0)])
 def test_fail_on_exits_non_zero_exactly_when_a_paper_claim_fails(tmp_path, fakes, monkeypatch, verdict, fail_on,
                                                                   status):
-    def analyse(suite, rows, key="paper.step_one_activation", provenance="PAPER"):
+    def analyse(suite, rows, key="paper.theorem_4_8_conclusions", provenance="PAPER"):
         content = fake_analyse(suite, rows)
         claim = CheckResult(key=key, statement="a claim", provenance=provenance, section="§3", verdict=verdict,
                             explanation="set by the test")

@@ -10,7 +10,10 @@ of docs/theory.md §2.2 with its certificate, and returns tidy rows:
   ``evaluation.test_points_at_checkpoints > 0`` also ``test_errors`` out of
   ``checkpoint_test_points`` (`theorybench.evaluation.checkpoint_test_errors`; None for
   non-finite weights);
-- one ``final`` row (``step = None``) with the run summary, the step-one activation criterion
+- one ``final`` row (``step = None``) with the setting's resolved parameters as flat columns
+  named by their configuration keys (`config_columns`: ``data.n``, ``data.d``, ``data.signal``,
+  ``data.covariance.family``, ``data.noise.family``, ``network.m``, ``network.gamma``,
+  ``network.init_scale``, ``training.step_size`` ...), the run summary, the step-one activation criterion
   against what gradient descent did (§3), the limit direction's certificate (§2.2), the Monte
   Carlo test errors of the trained network and of ``sign <w_bar, x>`` on the same fresh points
   with their agreement (§2.3), the exact Gaussian error of w_bar and the Bayes error (§2.4, logs),
@@ -25,6 +28,7 @@ that any interval level can be formed later (`theorybench.stats.clopper_pearson`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -107,7 +111,7 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
             rows[-1]["test_errors"] = None if along[index] is None else along[index].errors
 
     last = run.checkpoints[-1]
-    final: dict[str, Any] = {**head, "step": None, "kind": "final",
+    final: dict[str, Any] = {**head, "step": None, "kind": "final", **config_columns(config),
                              "stop_reason": run.stop_reason, "steps_taken": int(run.steps_taken),
                              "first_pattern_break": run.first_pattern_break,
                              "final_log_loss": float(last.log_loss), "final_train_error": float(last.train_error),
@@ -123,6 +127,26 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
                                                 eta=config.training.step_size)))
     rows.append(final)
     return rows
+
+
+def config_columns(config: Config) -> dict[str, Any]:
+    """Every scalar parameter of `config` as a flat column named by its configuration key
+    (``data.n``, ``data.covariance.alpha``, ``training.step_size`` ...; None where a family does not
+    use it), so that a table of final rows needs no suite file. The seed is a column of its own;
+    array-valued keys (a user covariance ``matrix``, a user ``mean``) are left out: the row's
+    ``config_hash`` names them."""
+    columns: dict[str, Any] = {}
+
+    def visit(value: Any, prefix: str) -> None:
+        for item in dataclasses.fields(value):
+            child = getattr(value, item.name)
+            if dataclasses.is_dataclass(child):
+                visit(child, f"{prefix}{item.name}.")
+            elif "tuple" not in str(item.type) and item.name != "seed":  # array-valued keys: by hash
+                columns[f"{prefix}{item.name}"] = child
+
+    visit(config, "")
+    return columns
 
 
 def step_one_columns(config: Config, X: np.ndarray, y: np.ndarray, a: np.ndarray, W0: np.ndarray,
@@ -319,7 +343,9 @@ def theory_columns(config: Config, sample: Sample) -> dict[str, Any]:
             prefix = f"hyp/{theorem.key}/{key}"
             states = [result.holds for result in group]
             out[f"{prefix}/holds"] = None if None in states else all(states)
-            out[f"{prefix}/margin"] = _number(min(result.margin for result in group))
+            # a flag (a yes/no hypothesis) has no margin: its placeholder +-0.5 is not a measurement
+            margins = [result.margin for result in group if not result.is_flag]
+            out[f"{prefix}/margin"] = _number(min(margins)) if margins else None
             criticals = [r.critical_constant for r in group if r.critical_constant is not None]
             if criticals:
                 # The key holds exactly for constants up to the smallest critical value (§7 calibration).
