@@ -75,8 +75,7 @@ def _run_environment(command: str) -> Iterator[None]:
 def _paragraph(text: str) -> str:
     if len(text) > MAX_MESSAGE:
         text = text[:MAX_MESSAGE] + f"... (message cut at {MAX_MESSAGE} characters)"
-    # Paths and commands are never split inside (a hyphen or a long word): they must stay copyable.
-    return textwrap.fill(text, width=100, break_on_hyphens=False, break_long_words=False)
+    return textwrap.fill(text, width=100)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         hint = getattr(interruption, "hint", "") or "Nothing was written."
         print(_paragraph(f"theorybench {args.command}: interrupted by {signal.Signals(number).name}. {hint}"),
               file=sys.stderr)
+        if getattr(interruption, "command", ""):
+            print(f"  {interruption.command}", file=sys.stderr)  # on its own line: copyable whole
         return 128 + number
 
 

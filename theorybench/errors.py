@@ -46,9 +46,11 @@ class ConfigError(UserInputError, ValueError):
 
 class Interrupted(BaseException):
     """The run received SIGINT or SIGTERM (a `BaseException`, like `KeyboardInterrupt`, so that no
-    ``except Exception`` swallows it). ``hint`` says what was kept and how to continue."""
+    ``except Exception`` swallows it). ``hint`` says what was kept and how to continue; ``command``,
+    when given, is the command line that continues (printed alone on a line, so it copies whole)."""
 
-    def __init__(self, signal_number: int, hint: str = "") -> None:
-        super().__init__(signal_number, hint)
+    def __init__(self, signal_number: int, hint: str = "", command: str = "") -> None:
+        super().__init__(signal_number, hint, command)
         self.signal_number = signal_number
         self.hint = hint
+        self.command = command

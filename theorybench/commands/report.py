@@ -240,17 +240,17 @@ def run(args) -> int:
         _warn_if_code_changed(folder, fingerprint)
     in_flight = in_flight_limit(args.executor, args.workers)
     started, clock = time.time(), time.perf_counter()
-    resume_hint = (f"The rows of every finished unit are kept in {str(results.path)!r}; continue with: "
-                   f"theorybench report {args.suite} --out {str(folder)} --resume"
-                   + ("" if args.seed is None else f" --seed {args.seed}"))
+    resume_hint = f"The rows of every finished unit are kept in {str(results.path)!r}; continue with:"
+    resume_command = (f"theorybench report {args.suite} --out {str(folder)} --resume"
+                      + ("" if args.seed is None else f" --seed {args.seed}"))
     try:
         with open_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as executor:
             outcome = run_sweep(units, measure, results, executor, resume=args.resume, max_in_flight=in_flight,
                                 allow_version_mix=args.allow_version_mix)
     except KeyboardInterrupt:
-        raise Interrupted(signal.SIGINT, resume_hint) from None
+        raise Interrupted(signal.SIGINT, resume_hint, resume_command) from None
     except Interrupted as interruption:
-        raise Interrupted(interruption.signal_number, resume_hint) from None
+        raise Interrupted(interruption.signal_number, resume_hint, resume_command) from None
     wall = time.perf_counter() - clock
     environment = environment_record(
         suite=suite, root_seed=root_seed, units=[(u, config_hash(u.config)) for u in units], outcome=outcome,
