@@ -34,7 +34,6 @@ from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, flag
                              requirement_verdict)
 from bounds.rates import CANDIDATE_EXPONENTS, parameter_values, regime
 from bounds.theorem_4_8 import Theorem48, certificate_row, sample_limit_direction
-from bounds.thresholds import benign_boundary_signal, phase_boundary_signal
 from theorybench.config import Config
 from theorybench.covariance import covariance_apply
 
@@ -93,6 +92,9 @@ def log_bayes_error(values: dict) -> float:
 def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
     """psi, every candidate exponent, the regime indicator, the regime, and the ||mu|| of the phase
     boundary (r = 1) and of the benign boundary (psi = 1), solved with sympy (RECONSTRUCTED, §4)."""
+    # Imported here: bounds.thresholds imports sympy, which `import bounds` avoids (start-up).
+    from bounds.thresholds import benign_boundary_signal, phase_boundary_signal
+
     out = []
     for name, (exponent, _) in CANDIDATE_EXPONENTS.items():
         s = symbolic.statement(exponent)

@@ -67,7 +67,7 @@ class Threshold:
         return f"{variable} {side} {symbolic.latex_of(self.expression)}"
 
 
-_SYMBOLS = {s.name: s for s in vars(symbolic).values() if isinstance(s, sp.Symbol)}
+_SYMBOLS = {s.name: s for s in symbolic._definitions().values() if isinstance(s, sp.Symbol)}
 
 
 def _symbol(name: str) -> sp.Symbol:
