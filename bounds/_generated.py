@@ -287,6 +287,38 @@ def frei_signal__critical(delta, mu_norm, n):
     return mu_norm**2/numpy.log(n/delta)
 
 
+def regime_indicator__1__root0(kappa, n, tr_sigma2):
+    return numpy.sqrt(tr_sigma2)/(numpy.sqrt(kappa)*numpy.sqrt(n))
+
+
+def psi__level__root0(kappa, level, n, tr_sigma2):
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(kappa*level*numpy.sqrt(n) - numpy.sqrt(level)*numpy.sqrt(kappa**2*level*n + 4*tr_sigma2))/n**(1/4)
+
+
+def psi__level__root1(kappa, level, n, tr_sigma2):
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(kappa*level*numpy.sqrt(n) + numpy.sqrt(level)*numpy.sqrt(kappa**2*level*n + 4*tr_sigma2))/n**(1/4)
+
+
+def regime_indicator_alt__1__root0(n, tr_sigma):
+    return numpy.sqrt(tr_sigma)/numpy.sqrt(n)
+
+
+def psi_alt__level__root0(level, n, sigma_op, tr_sigma):
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(-numpy.sqrt(level)*numpy.sqrt(sigma_op)*numpy.sqrt(level*n*sigma_op + 4*tr_sigma) + level*numpy.sqrt(n)*sigma_op)/n**(1/4)
+
+
+def psi_alt__level__root1(level, n, sigma_op, tr_sigma):
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(numpy.sqrt(level)*numpy.sqrt(sigma_op)*numpy.sqrt(level*n*sigma_op + 4*tr_sigma) + level*numpy.sqrt(n)*sigma_op)/n**(1/4)
+
+
+def psi_cao_gu_belkin__level__root0(kappa, level, n, sigma_op, tr_sigma2):
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(kappa*level*numpy.sqrt(n) - numpy.sqrt(level)*numpy.sqrt(kappa**2*level*n + 4*n*sigma_op**2 + 4*tr_sigma2))/n**(1/4)
+
+
+def psi_cao_gu_belkin__level__root1(kappa, level, n, sigma_op, tr_sigma2):
+    return (1/2)*numpy.sqrt(2)*numpy.sqrt(kappa*level*numpy.sqrt(n) + numpy.sqrt(level)*numpy.sqrt(kappa**2*level*n + 4*n*sigma_op**2 + 4*tr_sigma2))/n**(1/4)
+
+
 STATEMENTS = {
     'psi': {
         'description': 'rate exponent psi of Theorem 5.1',
@@ -673,4 +705,25 @@ STATEMENTS = {
         'latex': '\\|\\mu\\|^{2} \\ge C_{\\mathrm{F}} \\log{\\left(\\frac{n}{\\delta} \\right)}',
         'critical': (('delta', 'mu_norm', 'n'), frei_signal__critical),
     },
+}
+
+SIGNAL_ROOTS = {
+    ('regime_indicator', '1'): (
+        (('kappa', 'n', 'tr_sigma2'), regime_indicator__1__root0, 'sqrt(tr_sigma2)/(sqrt(kappa)*sqrt(n))'),
+    ),
+    ('psi', 'level'): (
+        (('kappa', 'level', 'n', 'tr_sigma2'), psi__level__root0, 'sqrt(2)*sqrt(kappa*level*sqrt(n) - sqrt(level)*sqrt(kappa**2*level*n + 4*tr_sigma2))/(2*n**(1/4))'),
+        (('kappa', 'level', 'n', 'tr_sigma2'), psi__level__root1, 'sqrt(2)*sqrt(kappa*level*sqrt(n) + sqrt(level)*sqrt(kappa**2*level*n + 4*tr_sigma2))/(2*n**(1/4))'),
+    ),
+    ('regime_indicator_alt', '1'): (
+        (('n', 'tr_sigma'), regime_indicator_alt__1__root0, 'sqrt(tr_sigma)/sqrt(n)'),
+    ),
+    ('psi_alt', 'level'): (
+        (('level', 'n', 'sigma_op', 'tr_sigma'), psi_alt__level__root0, 'sqrt(2)*sqrt(-sqrt(level)*sqrt(sigma_op)*sqrt(level*n*sigma_op + 4*tr_sigma) + level*sqrt(n)*sigma_op)/(2*n**(1/4))'),
+        (('level', 'n', 'sigma_op', 'tr_sigma'), psi_alt__level__root1, 'sqrt(2)*sqrt(sqrt(level)*sqrt(sigma_op)*sqrt(level*n*sigma_op + 4*tr_sigma) + level*sqrt(n)*sigma_op)/(2*n**(1/4))'),
+    ),
+    ('psi_cao_gu_belkin', 'level'): (
+        (('kappa', 'level', 'n', 'sigma_op', 'tr_sigma2'), psi_cao_gu_belkin__level__root0, 'sqrt(2)*sqrt(kappa*level*sqrt(n) - sqrt(level)*sqrt(kappa**2*level*n + 4*n*sigma_op**2 + 4*tr_sigma2))/(2*n**(1/4))'),
+        (('kappa', 'level', 'n', 'sigma_op', 'tr_sigma2'), psi_cao_gu_belkin__level__root1, 'sqrt(2)*sqrt(kappa*level*sqrt(n) + sqrt(level)*sqrt(kappa**2*level*n + 4*n*sigma_op**2 + 4*tr_sigma2))/(2*n**(1/4))'),
+    ),
 }

@@ -3,7 +3,8 @@
 For every registered statement: its metadata, the names of its free symbols, one float64 numpy
 function per part (the quantity, or both sides of a condition), its LaTeX and, for a condition with
 a universal constant, the function of its critical constant (`bounds.symbolic.critical_constant_
-expression`, solved once here by `sympy.solve` instead of at every run). The functions are printed by
+expression`, solved once here by `sympy.solve` instead of at every run); and the roots in ||mu|| of
+the signal boundaries of `bounds.boundaries` (`signal_roots`). The functions are printed by
 sympy's `SciPyPrinter`, the printer `sympy.lambdify` uses for ``modules=["scipy", "numpy"]``, so a
 generated function computes what the lambdified expression computes; `LogGaussianTail` and
 `LogAddExp` are printed as calls of `bounds._log_functions`. The output is deterministic, and
@@ -84,13 +85,51 @@ def source() -> str:
             f"        'latex': {s._latex_from_sympy()!r},\n"
             f"        'critical': {critical},\n"
             f"    }},\n")
+    signal_functions, signal_roots_table = _signal_boundaries(printer)
+    functions += signal_functions
     imports = sorted(printer.module_imports)
     return (HEADER
             + "".join(f"import {module}\n" for module in imports) + "\n"
             + "from bounds._log_functions import log_add_exp, log_gaussian_tail\n\n"
             + f"CONSTANT_NAMES = {_names(definitions['CONSTANT_SYMBOLS'])}\n\n\n"
             + "\n\n".join(functions)
-            + "\n\nSTATEMENTS = {\n" + "".join(entries) + "}\n")
+            + "\n\nSTATEMENTS = {\n" + "".join(entries) + "}\n\n"
+            + signal_roots_table)
+
+
+def signal_roots(quantity: str, target: str) -> tuple:
+    """The roots in ``mu_norm`` of ``quantity = target`` (``"1"``, or ``"level"``: a symbol) with
+    ``mu^T Sigma mu = kappa ||mu||^2``, the direction of mu held fixed (docs/theory.md §4)."""
+    import sympy as sp
+
+    from bounds import symbolic
+
+    definitions = symbolic._definitions()
+    expression = definitions["STATEMENTS"][quantity].expr.subs(
+        definitions["mu_sigma_mu"], definitions["kappa"] * definitions["mu_norm"] ** 2)
+    level = sp.Integer(1) if target == "1" else definitions["level"]
+    return tuple(sp.solve(sp.Eq(expression, level), definitions["mu_norm"]))
+
+
+def _signal_boundaries(printer) -> tuple[list[str], str]:
+    from bounds import symbolic
+    from bounds.rates import CANDIDATE_EXPONENTS
+
+    keys = []
+    for quantity, indicator in CANDIDATE_EXPONENTS.values():
+        for key in ((indicator, "1"), (quantity, "level")):
+            if key not in keys:
+                keys.append(key)
+    functions, entries = [], []
+    for quantity, target in keys:
+        rows = []
+        for i, root in enumerate(signal_roots(quantity, target)):
+            name = f"{quantity}__{target}__root{i}"
+            symbols = symbolic._sorted_symbols(root)
+            functions.append(_function(printer, name, symbols, root))
+            rows.append(f"        ({_names(symbols)}, {name}, {str(root)!r}),\n")
+        entries.append(f"    {(quantity, target)!r}: (\n" + "".join(rows) + "    ),\n")
+    return functions, "SIGNAL_ROOTS = {\n" + "".join(entries) + "}\n"
 
 
 def _names(symbols) -> str:

@@ -306,6 +306,8 @@ def _definitions() -> dict:
     lift_lambda_max = sp.Symbol("lift_lambda_max", **_POSITIVE)
     # kappa = mu^T Sigma mu / ||mu||^2: fixes the direction of mu when ||mu|| is solved for.
     kappa = sp.Symbol("kappa", **_POSITIVE)
+    # The level a quantity is solved to reach (bounds.boundaries: benign boundary psi = level).
+    level = sp.Symbol("level", **_POSITIVE)
     step_min, step_one_min = sp.symbols("step_min step_one_min", real=True)
     C_1, C_2, C_init, C_61 = sp.symbols("C_1 C_2 C_init C_61", **_POSITIVE)
     C_u, c_u, c_l, C_l = sp.symbols("C_u c_u c_l C_l", **_POSITIVE)
