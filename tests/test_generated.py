@@ -104,6 +104,17 @@ def test_import_bounds_does_not_import_sympy():
     assert done.returncode == 0, done.stderr
 
 
+def test_check_runs_without_sympy(tmp_path):
+    # `theorybench check` evaluates every theorem, its LaTeX, critical constants and the signal
+    # boundaries on the generated module: sympy (a second of imports, and sympy.solve at run time
+    # before) is never imported.
+    code = ("import sys; from theorybench.cli import main; status = main(['check', '--draws', '0', "
+            "'--json']); assert status == 0, status; assert 'sympy' not in sys.modules, 'sympy'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"latex"' in done.stdout
+
+
 def test_sympy_names_are_still_module_attributes():
     assert isinstance(symbolic.n, sp.Symbol) and symbolic.n.name == "n"
     assert symbolic.PSI == symbolic.statement("psi").expr
