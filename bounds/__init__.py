@@ -1,7 +1,9 @@
 """bounds: the theory of arXiv:2505.16204 as checkable objects (docs/theory.md §2–§6).
 
 Pure functions of parameters and data; never imports the simulator. `THEOREMS` lists one instance
-of every encoded theorem with its default constants (all 1), in report order.
+of every encoded theorem with its default constants (all 1), in report order. `bounds.thresholds`
+(sympy's `solve`) is imported on first use of one of its names, so that ``import bounds`` does not
+import sympy (about a second of `theorybench check`'s start-up).
 """
 
 from bounds.contract import Conclusion
@@ -24,11 +26,6 @@ from bounds.theorems_6 import Assumption61
 from bounds.theorems_6 import StrongRegimeBayesOrder
 from bounds.theorems_6 import Theorem62
 from bounds.theorems_6 import Theorem63
-from bounds.thresholds import Threshold
-from bounds.thresholds import benign_boundary_signal
-from bounds.thresholds import phase_boundary_signal
-from bounds.thresholds import smallest_dimension
-from bounds.thresholds import solve_threshold
 
 THEOREMS: tuple[Theorem, ...] = (
     Theorem48(),
@@ -41,6 +38,19 @@ THEOREMS: tuple[Theorem, ...] = (
     CaoGuBelkin(),
     FreiEtAl(),
 )
+
+_THRESHOLD_NAMES = ("Threshold", "benign_boundary_signal", "phase_boundary_signal",
+                    "smallest_dimension", "solve_threshold")
+
+
+def __getattr__(name: str):
+    # PEP 562: the names of bounds.thresholds, imported on first use.
+    if name in _THRESHOLD_NAMES:
+        from bounds import thresholds
+
+        return getattr(thresholds, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CANDIDATE_EXPONENTS", "STATEMENTS", "THEOREMS", "Assumption61", "CaoGuBelkin", "ChatterjiLong",

@@ -282,8 +282,8 @@ def from_statement(key: str, name: str, statement_name: str, values: Mapping[str
     """
     s = symbolic.statement(statement_name)
     lhs, rhs = s.evaluate(values)
-    used = {c.name: float(values[c.name]) for c in s.symbols if c.name in symbolic.CONSTANT_NAMES}
-    critical = symbolic.critical_constant(statement_name, values) if s.constant is not None else None
+    used = {c: float(values[c]) for c in s.symbol_names if c in symbolic.CONSTANT_NAMES}
+    critical = symbolic.critical_constant(statement_name, values) if s.constant_name is not None else None
     if log_scale:
         lhs, rhs = _safe_log(lhs), _safe_log(rhs)
     return evaluate(key, name, lhs, rhs, s.relation, provenance=provenance or s.provenance,

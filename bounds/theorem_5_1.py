@@ -29,12 +29,12 @@ import math
 from scipy.special import log_ndtr
 
 from bounds import symbolic
+from bounds.boundaries import benign_boundary, phase_boundary
 from bounds.error_functionals import log_gaussian_error
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, flag, from_statement,
                              requirement_verdict)
 from bounds.rates import CANDIDATE_EXPONENTS, parameter_values, regime
 from bounds.theorem_4_8 import Theorem48, certificate_row, sample_limit_direction
-from bounds.thresholds import benign_boundary_signal, phase_boundary_signal
 from theorybench.config import Config
 from theorybench.numerics import exp_of_log
 from theorybench.covariance import covariance_apply
@@ -93,7 +93,8 @@ def log_bayes_error(values: dict) -> float:
 
 def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
     """psi, every candidate exponent, the regime indicator, the regime, and the ||mu|| of the phase
-    boundary (r = 1) and of the benign boundary (psi = 1), solved with sympy (RECONSTRUCTED, §4)."""
+    boundary (r = 1) and of the benign boundary (psi = 1), closed forms solved by sympy ahead of time
+    (`bounds.boundaries`; RECONSTRUCTED, §4)."""
     out = []
     for name, (exponent, _) in CANDIDATE_EXPONENTS.items():
         s = symbolic.statement(exponent)
@@ -119,9 +120,9 @@ def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
             out.append(Conclusion("knee signal", "not computed: ||mu||^2, mu'Sigma mu or Tr Sigma^2 "
                                   "overflows float64", "RECONSTRUCTED", section))
         elif kappa_positive and noise_positive:
-            knee = phase_boundary_signal(values)
+            knee = phase_boundary(values)
             out.append(Conclusion("knee signal", "||mu|| at r = 1, the phase boundary (direction "
-                                  f"of mu fixed): mu_norm = {knee.expression}", "RECONSTRUCTED",
+                                  f"of mu fixed): mu_norm = {knee.formula}", "RECONSTRUCTED",
                                   section, value=knee.value))
         else:
             why = ("0/0 for every ||mu|| (Sigma = 0)" if not (kappa_positive or noise_positive)
@@ -133,7 +134,7 @@ def rate_conclusions(values: dict, section: str) -> list[Conclusion]:
             out.append(Conclusion("benign signal", "not computed: ||mu||^2, mu'Sigma mu or "
                                   "Tr Sigma^2 overflows float64", "RECONSTRUCTED", section))
         elif kappa_positive or noise_positive:
-            benign = benign_boundary_signal(values)
+            benign = benign_boundary(values)
             out.append(Conclusion("benign signal", "||mu|| at psi = 1: error of order one below, "
                                   "decaying above (direction of mu fixed)", "RECONSTRUCTED",
                                   section, value=benign.value))

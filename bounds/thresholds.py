@@ -9,7 +9,8 @@
   (docs/theory.md §4; :math:`\\sqrt{d/n}` for :math:`\\Sigma = I`);
 - `benign_boundary_signal`: the :math:`\\|\\mu\\|` at which a candidate exponent equals a level
   (default 1): below it the predicted error is of constant order (harmful), above it decays (benign
-  as :math:`\\psi\\to\\infty`, docs/theory.md §4).
+  as :math:`\\psi\\to\\infty`, docs/theory.md §4); both are `bounds.boundaries` (roots solved ahead of
+  time in `bounds._generated`, no sympy at run time) wrapped with their sympy expression.
 
 The direction of the mean is held fixed: :math:`\\mu^\\top\\Sigma\\mu = \\kappa\\|\\mu\\|^2` with
 :math:`\\kappa = \\mu^\\top\\Sigma\\mu/\\|\\mu\\|^2` taken from the given values. Every threshold is a
@@ -18,15 +19,13 @@ consequence of the encoded statement and carries its provenance.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Mapping
 
 import sympy as sp
 
-from bounds import symbolic
-from bounds.rates import CANDIDATE_EXPONENTS
+from bounds import boundaries, symbolic
 from theorybench.errors import UserInputError
 
 ISOTROPIC = {symbolic.tr_sigma: symbolic.d, symbolic.tr_sigma2: symbolic.d,
@@ -67,7 +66,7 @@ class Threshold:
         return f"{variable} {side} {symbolic.latex_of(self.expression)}"
 
 
-_SYMBOLS = {s.name: s for s in vars(symbolic).values() if isinstance(s, sp.Symbol)}
+_SYMBOLS = {s.name: s for s in symbolic._definitions().values() if isinstance(s, sp.Symbol)}
 
 
 def _symbol(name: str) -> sp.Symbol:
@@ -179,52 +178,29 @@ def _holds_isotropic(s: symbolic.Statement, values: Mapping[str, float], d: floa
     return s.holds(isotropic_values(values, d))
 
 
-@functools.lru_cache(maxsize=None)
-def _signal_roots(quantity: str, target: sp.Expr) -> tuple[sp.Expr, ...]:
-    # Solved once per (quantity, level) with kappa symbolic, then evaluated numerically: sympy's
-    # solve costs ~0.1 s, and `theorybench check` asks for the same boundaries several times.
-    expression = symbolic.statement(quantity).expr.subs(
-        symbolic.mu_sigma_mu, symbolic.kappa * symbolic.mu_norm**2)
-    return tuple(sp.solve(sp.Eq(expression, target), symbolic.mu_norm))
-
-
 def phase_boundary_signal(values: Mapping[str, float], exponent: str = "psi") -> Threshold:
     """||mu|| at which the regime indicator of ``exponent`` equals 1 (RECONSTRUCTED, docs/theory.md §4).
 
-    For psi (and Cao–Gu–Belkin): :math:`\\|\\mu\\| = \\sqrt{\\operatorname{Tr}\\Sigma^2/(n\\kappa)}`;
-    for psi_alt: :math:`\\sqrt{\\operatorname{Tr}\\Sigma/n}`. Both are :math:`\\sqrt{d/n}` for Sigma = I.
+    `bounds.boundaries.phase_boundary` as a `Threshold`. For psi (and Cao–Gu–Belkin):
+    :math:`\\|\\mu\\| = \\sqrt{\\operatorname{Tr}\\Sigma^2/(n\\kappa)}`; for psi_alt:
+    :math:`\\sqrt{\\operatorname{Tr}\\Sigma/n}`. Both are :math:`\\sqrt{d/n}` for Sigma = I.
     """
-    if exponent not in CANDIDATE_EXPONENTS:
-        raise UserInputError(f"exponent = {exponent!r} is not allowed: it must be one of "
-                             f"{', '.join(CANDIDATE_EXPONENTS)}.")
-    indicator = symbolic.statement(CANDIDATE_EXPONENTS[exponent][1])
-    return _solve_signal(indicator.name, sp.Integer(1), values, indicator.provenance,
-                         f"{indicator.name} = 1")
+    return _signal_threshold(boundaries.phase_boundary(values, exponent))
 
 
 def benign_boundary_signal(values: Mapping[str, float], exponent: str = "psi",
                            level: float = 1.0) -> Threshold:
     """||mu|| at which the candidate exponent equals ``level`` (RECONSTRUCTED, docs/theory.md §4).
 
-    Every candidate is increasing in ||mu|| (direction fixed), so the predicted error bound
-    :math:`e^{-c\\,\\psi}` decays (benign side) above the returned value and is of order 1 (harmful
-    side) below it.
+    `bounds.boundaries.benign_boundary` as a `Threshold`. Every candidate is increasing in ||mu||
+    (direction fixed), so the predicted error bound :math:`e^{-c\\,\\psi}` decays (benign side)
+    above the returned value and is of order 1 (harmful side) below it.
     """
-    if exponent not in CANDIDATE_EXPONENTS:
-        raise UserInputError(f"exponent = {exponent!r} is not allowed: it must be one of "
-                             f"{', '.join(CANDIDATE_EXPONENTS)}.")
-    if not (level > 0 and math.isfinite(level)):
-        raise UserInputError(f"level = {level!r} is not allowed: it must be a finite real > 0.")
-    quantity = symbolic.statement(CANDIDATE_EXPONENTS[exponent][0])
-    return _solve_signal(quantity.name, sp.nsimplify(level, rational=True), values,
-                         quantity.provenance, f"{quantity.name} = {level:g}")
+    return _signal_threshold(boundaries.benign_boundary(values, exponent, level))
 
 
-def _solve_signal(quantity: str, target: sp.Expr, values: Mapping[str, float],
-                  provenance: str, name: str) -> Threshold:
-    # mu^T Sigma mu = kappa ||mu||^2 with the direction of mu (hence kappa) held fixed.
-    with_kappa = {**values, "kappa": values["mu_sigma_mu"] / values["mu_norm"] ** 2}
-    roots = [r for r in _signal_roots(quantity, target) if _numeric(r, with_kappa) > 0]
-    if len(roots) != 1:
-        raise ValueError(f"expected one positive ||mu|| with {name}, got {roots}")
-    return Threshold(name, "mu_norm", _numeric(roots[0], with_kappa), True, roots[0], provenance)
+def _signal_threshold(found: boundaries.SignalBoundary) -> Threshold:
+    # The generated root is printed text in the symbols of bounds.symbolic (and the level).
+    expression = sp.sympify(found.formula, locals=_SYMBOLS).subs(
+        _SYMBOLS["level"], sp.nsimplify(found.level, rational=True))
+    return Threshold(found.name, "mu_norm", found.value, True, expression, found.provenance)
