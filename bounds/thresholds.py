@@ -76,6 +76,10 @@ def _symbol(name: str) -> sp.Symbol:
     return _SYMBOLS[name]
 
 
+class NoRoot(ValueError):
+    """A condition that never switches as the variable grows: it holds everywhere or nowhere."""
+
+
 def _atom_root(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol,
                values: Mapping[str, float]) -> sp.Expr:
     # sympy does not know that log(n) > 0 for n >= 2, so sign-ambiguous roots are kept by solve and
@@ -90,9 +94,12 @@ def _atom_root(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol,
     # too; only a root that satisfies the equation itself is a threshold.
     roots = [r for r in roots if r != 0 and _numeric(r, values) > 0
              and _satisfies(lhs, rhs, variable, r, values)]
-    if len(roots) != 1:
-        raise ValueError(f"expected one positive root of {lhs} = {rhs} in {variable}, got {roots}")
-    return roots[0]
+    if not roots:
+        raise NoRoot(f"{lhs} = {rhs} has no positive root in {variable} at these values")
+    # Several positive roots (the typical Case 2 is a quadratic in sqrt(d): at n = 2 and a large
+    # signal it holds for tiny d, fails in between, and holds again for large d): the largest one is
+    # the threshold beyond which the condition never switches again.
+    return max(roots, key=lambda r: _numeric(r, values))
 
 
 def solve_threshold(statement_name: str, variable: str, values: Mapping[str, float], *,
@@ -150,14 +157,23 @@ def _numeric(expression: sp.Expr, values: Mapping[str, float]) -> float:
 
 
 def smallest_dimension(statement_name: str, values: Mapping[str, float]) -> Threshold:
-    """The smallest integer d for which the condition holds, for isotropic noise (Sigma = I).
+    """The smallest integer d from which on the condition holds, for isotropic noise (Sigma = I).
+
+    (A condition may also hold at some smaller d, e.g. the typical Case 2 at n = 2 with a large
+    signal, where the noise is negligible; the answer is the threshold beyond which it always holds.)
 
     The continuous switching value ``t`` is solved symbolically; the answer is the smallest integer
     ``d >= t`` that satisfies the condition when evaluated in float64 (``ceil(t)``, or one more
     when a strict inequality is an equality there).
     """
     s = symbolic.statement(statement_name)
-    threshold = solve_threshold(statement_name, "d", values, substitutions=ISOTROPIC)
+    try:
+        threshold = solve_threshold(statement_name, "d", values, substitutions=ISOTROPIC)
+    except NoRoot:
+        # No switching point: the condition holds for every d or for none (checked at d = 1).
+        if _holds_isotropic(s, values, 1):
+            return Threshold(statement_name, "d", 1.0, True, sp.Integer(1), s.provenance)
+        raise UserInputError(f"{statement_name!r} holds for no d at these values.") from None
     if not threshold.holds_above:
         raise UserInputError(f"{statement_name!r} holds for small d, not large d: no smallest d.")
     candidate = max(1, math.ceil(threshold.value))
