@@ -48,6 +48,9 @@ MAX_DIRECTION_DIMENSION = 8
 # x = t/s with x^2/2 in [700, 750]: exp(-x^2/2) is subnormal or 0 in float64 while its log is
 # an ordinary number, the band where a formula that forms exp before log loses precision.
 SUBNORMAL_EXPONENT_BAND = (math.sqrt(2.0 * 700.0), math.sqrt(2.0 * 750.0))
+# x = t/s beyond 1e150, where (t/s)^2 is near overflow and the §2.4 bounds switch to log(t/s)
+# (bounds.error_functionals.LARGE_RATIO); x^2 < 1e306 stays finite.
+HUGE_RATIO_BAND = (1e150, 1e153)
 
 
 def finite_floats(min_value: float, max_value: float) -> st.SearchStrategy[float]:
@@ -136,9 +139,10 @@ def tail_direction_instances(draw, *, max_d: int = MAX_DIRECTION_DIMENSION,
     """Direction instances in the tails, where the §2.4 formulas change branch or precision.
 
     The signal-to-noise ratio :math:`x = t/s` is set exactly (by rescaling mu) to a log-uniform
-    value in :math:`[10^{-4}, 10^{5}]` or inside `SUBNORMAL_EXPONENT_BAND`; then the whole data
-    model :math:`(\mu, S)` is scaled by c and w by c', each log-uniform in
-    :math:`[10^{-100}, 10^{100}]` (x is unchanged: the quantity is scale-free, docs/theory.md §2.4).
+    value in :math:`[10^{-4}, 10^{5}]`, inside `SUBNORMAL_EXPONENT_BAND`, or in `HUGE_RATIO_BAND`;
+    then the data model :math:`(\\mu, S)` is scaled by :math:`10^u` and w by :math:`10^v`, u and v
+    uniform in [-100, 100] with :math:`|u + v| \\le 140` (x is unchanged: the quantity is
+    scale-free, docs/theory.md §2.4; s and t stay representable with their squares).
     """
     d = draw(st.integers(1, max_d))
     noise = draw(st.sampled_from(noises))
@@ -149,11 +153,13 @@ def tail_direction_instances(draw, *, max_d: int = MAX_DIRECTION_DIMENSION,
     if not (t > 0 and s > 0):
         w = mu.copy()
         t, s = float(w @ mu), float(np.linalg.norm(S @ w))
-    x = draw(st.one_of(log_uniform(1e-4, 1e5), finite_floats(*SUBNORMAL_EXPONENT_BAND)))
-    mu = mu * (x * s / t)
-    data_scale, direction_scale = draw(log_uniform(1e-100, 1e100)), draw(log_uniform(1e-100, 1e100))
-    return DirectionInstance(w=w * direction_scale, mu=mu * data_scale, sqrt_sigma=S * data_scale,
-                             noise=noise)
+    x = draw(st.one_of(log_uniform(1e-4, 1e5), finite_floats(*SUBNORMAL_EXPONENT_BAND),
+                       log_uniform(*HUGE_RATIO_BAND)))
+    u = draw(finite_floats(-100.0, 100.0))
+    v = min(max(draw(finite_floats(-100.0, 100.0)), -140.0 - u), 140.0 - u)
+    data_scale, direction_scale = 10.0**u, 10.0**v
+    return DirectionInstance(w=w * direction_scale, mu=mu * (x * s / t) * data_scale,
+                             sqrt_sigma=S * data_scale, noise=noise)
 
 
 def _signal_for_regime_indicator(data: DataConfig, r: float) -> float:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bounds.catalogue import DeclaredBound, RateInstance
 from theorybench import strategies
 from theorybench.config import CovarianceConfig, DataConfig
-from theorybench.covariance import covariance_matrix
+from theorybench.covariance import covariance_matrix, covariance_summary
 from theorybench.proptest.contract import applies, finite_value
 from theorybench.proptest.model import EPS, Falsified
 
@@ -113,9 +113,13 @@ def restatements(data: DataConfig, permutation: list[int], scale: float):
 
     EXACT: an explicit mean equal to ``mean_vector()``; the covariance as its explicit matrix
     (``user`` family); the coordinates permuted (:math:`P\\mu`, :math:`P\\Sigma P^\\top`); the
-    joint scaling :math:`(c\\mu, c^2\\Sigma)`.
+    joint scaling :math:`(c\\mu, c^2\\Sigma)`. The dense ones only for d <= `MAX_DENSE_DIMENSION`.
     """
     mu = data.mean_vector()
+    explicit_mean = ("the mean as an explicit vector", replace(data, mean=tuple(float(v) for v in mu)),
+                     False)
+    if data.d > MAX_DENSE_DIMENSION:
+        return [explicit_mean]
     sigma = covariance_matrix(data)
     perm = np.array(permutation)
 
@@ -125,7 +129,7 @@ def restatements(data: DataConfig, permutation: list[int], scale: float):
             family="user", matrix=tuple(tuple(float(v) for v in row) for row in matrix)))
 
     return [
-        ("the mean as an explicit vector", replace(data, mean=tuple(float(v) for v in mu)), False),
+        explicit_mean,
         ("Sigma as an explicit matrix", dense(mu, sigma), True),
         ("coordinates permuted", dense(mu[perm], sigma[np.ix_(perm, perm)]), True),
         (f"(mu, Sigma) -> (c mu, c^2 Sigma), c = {scale!r}", dense(scale * mu, scale * scale * sigma),
@@ -139,12 +143,9 @@ def _restatement_slack(data: DataConfig, *values: float) -> float:
     # quadratic form mu' Sigma mu that is d eps ||Sigma|| ||mu||^2 / mu' Sigma mu (at most the
     # condition number); a rate is a few dozen operations on these, each moving log-values by at
     # most their magnitude times the relative error: 64 times covers the operations.
-    mu = data.mean_vector()
-    sigma = covariance_matrix(data)
-    top = float(np.linalg.norm(sigma, 2))
-    form = float(mu @ sigma @ mu)
-    norm_sq = float(mu @ mu)
-    condition = top * norm_sq / form if form > 0 else 1.0
+    summary = covariance_summary(data)
+    form = summary.mean_sigma_mean
+    condition = summary.operator_norm * summary.mean_norm_sq / form if form > 0 else 1.0
     return 64.0 * (data.d + 2) * EPS * (1.0 + condition) * max([1.0] + [abs(v) for v in values])
 
 
