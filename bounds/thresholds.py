@@ -216,7 +216,8 @@ def benign_boundary_signal(values: Mapping[str, float], exponent: str = "psi",
     if not (level > 0 and math.isfinite(level)):
         raise UserInputError(f"level = {level!r} is not allowed: it must be a finite real > 0.")
     quantity = symbolic.statement(CANDIDATE_EXPONENTS[exponent][0])
-    return _solve_signal(quantity.name, sp.nsimplify(level, rational=True), values,
+    # The level exactly as the float64 it is: nsimplify rounded 1.0000000002 to 1.
+    return _solve_signal(quantity.name, sp.Rational(level), values,
                          quantity.provenance, f"{quantity.name} = {level:g}")
 
 

@@ -184,3 +184,18 @@ def test_frei_bound_keeps_full_precision_where_exp_is_subnormal():
     # n ||mu||^4 / d = 29 * 72.41...^2 / 210 = 724.1: exp(-724.1) ~ 1e-315 is subnormal.
     instance = RateInstance(DataConfig(n=29, d=210, signal=math.sqrt(72.41379310344828)))
     _check("frei_upper", "mpmath")(instance)
+
+
+def test_benign_boundary_reaches_a_level_that_is_not_round():
+    # Found by the signal_boundaries property: sympy's nsimplify turned the level
+    # 1.0000000002302585 into 1, so the returned ||mu|| gave psi = 1 exactly (2e-10 relative off).
+    from bounds import symbolic, thresholds
+
+    values = {"mu_norm": 1.0, "n": 2.0, "sigma_op": 1.0, "tr_sigma": 1.0, "tr_sigma2": 1.0,
+              "mu_sigma_mu": 1.0}
+    level = 1.0000000002302585
+    mu = thresholds.benign_boundary_signal(values, "cao_gu_belkin", level).value
+    reached = float(symbolic.statement("psi_cao_gu_belkin").evaluate(
+        {**values, "mu_norm": mu, "mu_sigma_mu": mu * mu}))
+    # 256 ulps: one rounding of the root plus the float64 evaluation (theorybench.proptest.thresholds).
+    assert abs(reached - level) <= 256 * np.finfo(float).eps * level

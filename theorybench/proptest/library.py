@@ -240,8 +240,14 @@ def library_properties() -> list[Property]:
         clopper_pearson_tails_property,
         log_ndtr_property,
     )
+    from theorybench.proptest.thresholds import (
+        boundary_property,
+        smallest_dimension_property,
+        threshold_property,
+    )
 
     return [_gram_weight_property(), _trajectory_invariance_property(), _limit_direction_property(),
             _linear_boundary_property(), _bayes_floor_property(), noise_law_property(),
             log_ndtr_property(), clopper_pearson_coverage_property(),
-            clopper_pearson_tails_property()]
+            clopper_pearson_tails_property(), threshold_property(), smallest_dimension_property(),
+            boundary_property()]
