@@ -199,3 +199,32 @@ def test_benign_boundary_reaches_a_level_that_is_not_round():
         {**values, "mu_norm": mu, "mu_sigma_mu": mu * mu}))
     # 256 ulps: one rounding of the root plus the float64 evaluation (theorybench.proptest.thresholds).
     assert abs(reached - level) <= 256 * np.finfo(float).eps * level
+
+
+def test_no_library_or_shipped_property_may_be_vacuous():
+    # VACUOUS is a failure for the library's own properties: none of them allows it.
+    assert all(not p.allow_vacuous and not p.user_code for p in ALL_PROPERTIES)
+    never = proptest.Property("library", "never", "EXACT", "§0", "never applies",
+                              strategies.finite_floats(0.0, 1.0), lambda x: False)
+    outcome = proptest.run_property(never, profile="quick", seed=0)
+    assert outcome.status == "vacuous" and outcome.applicable == 0 and outcome.failed
+    assert "exercised by 0 of" in proptest.format_outcome(outcome)
+
+
+def test_the_tail_strategies_reach_the_tails():
+    # The regions the issue names: x = t/s in the subnormal band and beyond 1e150, scales over
+    # hundreds of orders of magnitude, gamma below 1e-5, one-sided labels and neurons.
+    from hypothesis import HealthCheck, find
+
+    suppress = settings(database=None, max_examples=2000,
+                        suppress_health_check=list(HealthCheck))
+    band = strategies.SUBNORMAL_EXPONENT_BAND
+    for condition in (lambda i: band[0] <= i.t / i.s <= band[1],
+                      lambda i: i.t / i.s > 1e150,
+                      lambda i: float(np.max(np.abs(i.mu))) > 1e80,
+                      lambda i: float(np.max(np.abs(i.w))) < 1e-80):
+        find(strategies.tail_direction_instances(), condition, settings=suppress)
+    for condition in (lambda i: i.gamma < 1e-5,
+                      lambda i: abs(float(np.sum(i.y))) >= i.n - 2 and i.n >= 5,
+                      lambda i: abs(float(np.sum(np.sign(i.a)))) == i.m and i.m >= 4):
+        find(strategies.tail_training_problems(), condition, settings=suppress)
