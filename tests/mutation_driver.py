@@ -11,8 +11,8 @@ longer in the code (the code moved on) is reported ``stale``, not counted.
 
 Run it directly for the table published in docs/proptest.md::
 
-    python tests/mutation_driver.py            # all mutants, one process at a time
-    python tests/mutation_driver.py E1 L2      # some of them
+    python tests/mutation_driver.py            # the baseline, then all mutants, one at a time
+    python tests/mutation_driver.py E1 L2      # the baseline, then some of them
 
 ``tests/test_mutation.py`` (marked slow) runs it and asserts the score.
 """
@@ -175,17 +175,22 @@ def _copy_tree(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
+# The unmutated code: the killers must pass on it, or every "kill" would be the suite's own failure.
+BASELINE = Mutant("baseline", "bounds/__init__.py", "", "", "no edit")
+
+
 def run_mutant(mutant: Mutant, *, timeout: float = 1800.0) -> tuple[str, str, float]:
     """``(status, killer, seconds)``: status ``killed``, ``survived``, ``stale`` or ``timeout``;
     killer the first failing test (empty when none)."""
     source = (ROOT / mutant.path).read_text()
-    if source.count(mutant.old) != 1:
+    if mutant is not BASELINE and source.count(mutant.old) != 1:
         return "stale", "", 0.0
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"mutant_{mutant.key}_") as directory:
         work = Path(directory)
         _copy_tree(work)
-        (work / mutant.path).write_text(source.replace(mutant.old, mutant.new))
+        if mutant is not BASELINE:
+            (work / mutant.path).write_text(source.replace(mutant.old, mutant.new))
         # The copy comes first on the path, before the editable install of the real package.
         env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
@@ -214,6 +219,11 @@ def score(results: dict[str, str]) -> tuple[int, int]:
 
 def main(keys: list[str]) -> int:
     chosen = [m for m in MUTANTS if not keys or m.key in keys]
+    status, killer, seconds = run_mutant(BASELINE)
+    print(f"baseline (no edit): {'killers pass' if status == 'survived' else 'FAILED ' + killer} "
+          f"({seconds:.0f} s)", flush=True)
+    if status != "survived":
+        return 1
     results = {}
     print("| mutant | file | slip | result | first killing test | s |")
     print("| --- | --- | --- | --- | --- | --- |")

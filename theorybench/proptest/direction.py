@@ -153,10 +153,15 @@ def _direction_with_transforms(draw):
 
 
 def _representable(instance: DirectionInstance) -> bool:
-    # A scaled instance whose t or s (or their squares) leave float64's normal range says nothing
-    # of the theory; its norm may overflow to inf on the way, which is the answer, not a warning.
+    # A scaled instance whose t, s or entries (or their squares: Sigma = S^2 is formed) leave
+    # float64's normal range says nothing of the theory (found by the thorough profile: S = 1e-156 I
+    # has a subnormal Sigma); a norm may overflow to inf on the way, which is the answer.
     with np.errstate(over="ignore", under="ignore"):
-        values = (abs(instance.t), instance.s)
+        values = [abs(instance.t), instance.s]
+        for array in (instance.w, instance.mu, instance.sqrt_sigma):
+            magnitudes = np.abs(array[array != 0])
+            if magnitudes.size:
+                values += [float(magnitudes.min()), float(magnitudes.max())]
     return all(1e-150 < v < 1e150 for v in values)
 
 
