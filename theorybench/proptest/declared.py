@@ -16,7 +16,7 @@ from bounds.catalogue import DeclaredBound, DirectionInstance
 from theorybench import strategies
 from theorybench.proptest import direction, rates, step
 from theorybench.proptest.contract import applies, call, finite_value
-from theorybench.proptest.model import REFERENCE_DIGITS, Falsified, Property, converged_reference
+from theorybench.proptest.model import EPS, REFERENCE_DIGITS, Falsified, Property, converged_reference
 
 
 def strategy_for(bound: DeclaredBound) -> st.SearchStrategy:
@@ -44,6 +44,27 @@ def finite_property(bound: DeclaredBound) -> Property:
     return make(bound, "finite", "finite value wherever the statement applies", check)
 
 
+def _direction_reference_slack(bound: DeclaredBound, instance: DirectionInstance,
+                               value: float, truth: float) -> float:
+    """How far the bound may legitimately move when x = t/s moves by its float64 rounding.
+
+    The bound's own sensitivity, measured on its reference: mu scaled by 1 ± r (r the relative
+    rounding of x, `direction.direction_relative_error`) scales x by exactly that, and the
+    reference's change there, doubled, covers the float64 evaluation of x; 16 ulps of the value
+    cover the final operations. (The universal slack of the ordering properties, which allows the
+    x^2 sensitivity of log Phi(-x), would hide any error below 1e286 at x = 1e150.)
+    """
+    r = direction.direction_relative_error(instance)
+    moved = []
+    for factor in (1.0 + r, 1.0 - r):
+        other = DirectionInstance(instance.w, instance.mu * factor, instance.sqrt_sigma,
+                                  instance.noise)
+        with mpmath.workdps(REFERENCE_DIGITS[0]):
+            moved.append(float(call(bound, "reference", other, mpmath.mp)))
+    sensitivity = max(abs(m - truth) for m in moved)
+    return 2.0 * sensitivity + 16 * EPS * max(1.0, abs(value), abs(truth))
+
+
 def reference_property(bound: DeclaredBound) -> Property:
     def check(instance) -> bool:
         if not applies(bound, instance):
@@ -51,7 +72,7 @@ def reference_property(bound: DeclaredBound) -> Property:
         value = float(finite_value(bound, instance))
         truth = converged_reference(lambda: call(bound, "reference", instance, mpmath.mp))
         if isinstance(instance, DirectionInstance):
-            slack = direction.direction_slack(instance, value, truth)
+            slack = _direction_reference_slack(bound, instance, value, truth)
         else:
             slack = rates.rate_slack(value, truth)
         if abs(value - truth) > slack:
