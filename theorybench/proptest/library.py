@@ -38,7 +38,7 @@ def _moderate_step(config: Config) -> tuple[StepInstance, TrainingConfig]:
     The step is capped so that :math:`\\eta \\max_i \\|x_i\\|^2 \\le 1/2` (with losses near 1 this
     keeps the first-order step map close to the identity), where rounding differences between two
     evaluations of the same trajectory grow at most geometrically by a factor below 2 per step
-    instead of chaotically (THEORY.md §2.5).
+    instead of chaotically (docs/theory.md §2.5).
     """
     instance = strategies.sample_step_instance(config)
     radius = float(np.max(np.einsum("ij,ij->i", instance.X, instance.X)))
