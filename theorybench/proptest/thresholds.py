@@ -80,10 +80,6 @@ def threshold_property() -> Property:
             threshold = thresholds.solve_threshold(name, variable, values)
         except (UserInputError, ValueError):
             return False  # no single positive switching value here (bounded interval, no root)
-        except NotImplementedError:
-            # sympy has no algorithm for this atom in this symbol (step_size_typical in gamma,
-            # through a Max): no closed form to check (found by the thorough profile).
-            return False
         value = threshold.value
         if not (math.isfinite(value) and value > 0):
             return False
