@@ -217,6 +217,7 @@ def benign_boundary_signal(values: Mapping[str, float], exponent: str = "psi",
 
 def _signal_threshold(found: boundaries.SignalBoundary) -> Threshold:
     # The generated root is printed text in the symbols of bounds.symbolic (and the level).
+    # The level exactly as the float64 it is: nsimplify rounded 1.0000000002 to 1.
     expression = sp.sympify(found.formula, locals=_SYMBOLS).subs(
-        _SYMBOLS["level"], sp.nsimplify(found.level, rational=True))
+        _SYMBOLS["level"], sp.Rational(found.level))
     return Threshold(found.name, "mu_norm", found.value, True, expression, found.provenance)

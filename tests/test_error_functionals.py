@@ -253,3 +253,21 @@ def test_property_scale_invariance_and_domination_of_the_gaussian_error(ratio, s
     # one coordinate: E<b, xi>^4 = kappa s^4 exactly, so the bound is kappa (s/t)^4
     fourth = log_fourth_moment_bound(t, np.array([s]), kurtosis)
     assert fourth.log_value == pytest.approx(math.log(kurtosis) - 4 * math.log(ratio), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("t, b", [
+    (1.4142135623730951e114, np.array([1.4142135623730951e114, 0.0])),  # b/t of order 1 (main form)
+    (1e-300, np.array([1e10, 3e9])),                                    # b/t overflows: other form
+])
+def test_fourth_moment_bound_against_mpmath_in_both_forms(t, b):
+    # The thorough profile found 1.7e-13 lost at |b| ~ t ~ 1e114 when 4 log max|b| - 4 log t
+    # cancelled; the bound is now formed from b/t, with the logs kept only where b/t overflows.
+    kurtosis = 3.0
+    value = log_fourth_moment_bound(t, b, kurtosis).log_value
+    with mpmath.workdps(50):
+        bb = [mpmath.mpf(float(v)) for v in b]
+        two, four = mpmath.fsum(v**2 for v in bb), mpmath.fsum(v**4 for v in bb)
+        truth = float(mpmath.log(3 * two**2 + (kurtosis - 3) * four) - 4 * mpmath.log(mpmath.mpf(t)))
+    # A handful of float64 operations on quantities of order 1, plus 4 log t (|log t| < 700):
+    # 64 ulps of the largest magnitude involved.
+    assert abs(value - truth) <= 64 * np.finfo(float).eps * max(1.0, abs(truth), 4 * abs(math.log(t)))

@@ -143,10 +143,10 @@ _SYMMETRIC = _check("gaussian_error_exact", "symmetric")
                  0.33216038984707635, -0.5473976441458991, -0.10756296274805396]),
     sqrt_sigma=np.eye(6)),
     np.array([0.7839754700613295, 1.4934311452207607, -1.2590655321041202, 1.5139237747390626,
-              1.3458754237823045, 0.7813114007004275, 0.0, 0.0])))
+              1.3458754237823045, 0.7813114007004275, 0.0, 0.0]), 1.0))
 def test_exact_error_symmetry_with_t_at_rounding_level(drawn):
-    instance, axis = drawn
-    Q = proptest._householder(axis[: instance.d])
+    instance, axis, _ = drawn
+    Q = proptest.householder(axis[: instance.d])
     # The pinned example is the sharp case: t > 0 but the rotated t is not (rounding alone).
     if instance.t > 0 and (Q @ instance.w) @ (Q @ instance.mu) <= 0:
         assert abs(instance.t) < 1e-15
@@ -155,9 +155,9 @@ def test_exact_error_symmetry_with_t_at_rounding_level(drawn):
 
 def test_rotation_axis_with_a_tiny_norm_is_still_a_reflection():
     # An axis of 1e-175 has a squared norm that underflows to 0: the reflection was nan.
-    Q = proptest._householder(np.array([1.1283926859063876e-175]))
+    Q = proptest.householder(np.array([1.1283926859063876e-175]))
     assert np.array_equal(Q, -np.eye(1))
-    Q = proptest._householder(np.array([3e-200, 4e-200]))
+    Q = proptest.householder(np.array([3e-200, 4e-200]))
     assert np.allclose(Q @ Q.T, np.eye(2), atol=4 * np.finfo(float).eps)  # orthogonal to rounding
 
 
@@ -184,3 +184,47 @@ def test_frei_bound_keeps_full_precision_where_exp_is_subnormal():
     # n ||mu||^4 / d = 29 * 72.41...^2 / 210 = 724.1: exp(-724.1) ~ 1e-315 is subnormal.
     instance = RateInstance(DataConfig(n=29, d=210, signal=math.sqrt(72.41379310344828)))
     _check("frei_upper", "mpmath")(instance)
+
+
+def test_benign_boundary_reaches_a_level_that_is_not_round():
+    # Found by the signal_boundaries property: sympy's nsimplify turned the level
+    # 1.0000000002302585 into 1, so the returned ||mu|| gave psi = 1 exactly (2e-10 relative off).
+    from bounds import symbolic, thresholds
+
+    values = {"mu_norm": 1.0, "n": 2.0, "sigma_op": 1.0, "tr_sigma": 1.0, "tr_sigma2": 1.0,
+              "mu_sigma_mu": 1.0}
+    level = 1.0000000002302585
+    mu = thresholds.benign_boundary_signal(values, "cao_gu_belkin", level).value
+    reached = float(symbolic.statement("psi_cao_gu_belkin").evaluate(
+        {**values, "mu_norm": mu, "mu_sigma_mu": mu * mu}))
+    # 256 ulps: one rounding of the root plus the float64 evaluation (theorybench.proptest.thresholds).
+    assert abs(reached - level) <= 256 * np.finfo(float).eps * level
+
+
+def test_no_library_or_shipped_property_may_be_vacuous():
+    # VACUOUS is a failure for the library's own properties: none of them allows it.
+    assert all(not p.allow_vacuous and not p.user_code for p in ALL_PROPERTIES)
+    never = proptest.Property("library", "never", "EXACT", "§0", "never applies",
+                              strategies.finite_floats(0.0, 1.0), lambda x: False)
+    outcome = proptest.run_property(never, profile="quick", seed=0)
+    assert outcome.status == "vacuous" and outcome.applicable == 0 and outcome.failed
+    assert "exercised by 0 of" in proptest.format_outcome(outcome)
+
+
+def test_the_tail_strategies_reach_the_tails():
+    # The regions the issue names: x = t/s in the subnormal band and beyond 1e150, scales over
+    # hundreds of orders of magnitude, gamma below 1e-5, one-sided labels and neurons.
+    from hypothesis import HealthCheck, find
+
+    suppress = settings(database=None, max_examples=2000,
+                        suppress_health_check=list(HealthCheck))
+    band = strategies.SUBNORMAL_EXPONENT_BAND
+    for condition in (lambda i: band[0] <= i.t / i.s <= band[1],
+                      lambda i: i.t / i.s > 1e150,
+                      lambda i: float(np.max(np.abs(i.mu))) > 1e80,
+                      lambda i: float(np.max(np.abs(i.w))) < 1e-80):
+        find(strategies.tail_direction_instances(), condition, settings=suppress)
+    for condition in (lambda i: i.gamma < 1e-5,
+                      lambda i: abs(float(np.sum(i.y))) >= i.n - 2 and i.n >= 5,
+                      lambda i: abs(float(np.sum(np.sign(i.a)))) == i.m and i.m >= 4):
+        find(strategies.tail_training_problems(), condition, settings=suppress)

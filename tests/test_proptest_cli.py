@@ -35,6 +35,7 @@ def test_one_shipped_bound_passes(capsys):
     out = capsys.readouterr().out
     assert re.search(r"^PASS\s+cantelli_upper :: upper_bounds_exact", out, re.M)
     assert "falsified or failed" in out and " 0 falsified" in out
+    assert re.search(r"exercised by [1-9][0-9]* of [0-9]+ examples", out)
 
 
 def test_the_example_user_module_passes_without_editing_the_package(capsys):
@@ -152,16 +153,84 @@ def test_the_full_quick_run_passes_on_the_shipped_bounds(capsys):
     assert main(["proptest"]) == 0
 
 
-def test_a_bound_that_never_applies_is_reported_vacuous(tmp_path, capsys):
+_NEVER = ("from bounds.catalogue import DeclaredBound\n"
+          "BOUNDS = [DeclaredBound(name='never', kind='upper', provenance='EXACT', "
+          "section='§2.4', quantity='log_error_of_direction', statement='', "
+          "value=lambda i: 0.0, applies=lambda i: (False, 'never'))]\n")
+
+
+def test_a_bound_that_never_applies_is_vacuous_and_fails(tmp_path, capsys):
+    # A property that no instance exercised tested nothing: that is a failure, not a pass.
     module = tmp_path / "never.py"
-    module.write_text("from bounds.catalogue import DeclaredBound\n"
-                      "BOUNDS = [DeclaredBound(name='never', kind='upper', provenance='EXACT', "
-                      "section='§2.4', quantity='log_error_of_direction', statement='', "
-                      "value=lambda i: 0.0, applies=lambda i: (False, 'never'))]\n")
+    module.write_text(_NEVER)
+    assert main(["proptest", "--module", str(module)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^VACUOUS\s+never :: upper_bounds_exact.*exercised by 0 of", out, re.M)
+    assert "nothing was tested" in out and "2 vacuous (0 allowed)" in out
+
+
+def test_a_user_module_may_allow_vacuous_properties(tmp_path, capsys):
+    module = tmp_path / "never_allowed.py"
+    module.write_text(_NEVER + "ALLOW_VACUOUS = True\n")
     assert main(["proptest", "--module", str(module)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^VACUOUS\s+never :: upper_bounds_exact", out, re.M)
-    assert "nothing was tested" in out and "2 vacuous" in out
+    assert re.search(r"^VACUOUS \(allowed\)\s*never :: upper_bounds_exact", out, re.M)
+    assert "2 vacuous (2 allowed)" in out
+
+
+def test_allow_vacuous_must_be_a_boolean(tmp_path, capsys):
+    module = tmp_path / "never_bad.py"
+    module.write_text(_NEVER + "ALLOW_VACUOUS = 'yes'\n")
+    assert main(["proptest", "--module", str(module)]) == 2
+    err = " ".join(capsys.readouterr().err.split())  # the paragraph is wrapped at 100 columns
+    assert "ALLOW_VACUOUS = 'yes' must be True or False" in err
+
+
+RAISING_MODULE = textwrap.dedent('''
+    from bounds.catalogue import DeclaredBound
+
+    def helper_that_fails(instance):
+        return {}["missing key"]
+
+    def log_value(instance):
+        return helper_that_fails(instance)
+
+    BOUNDS = [DeclaredBound(name="raises", kind="upper", provenance="EXACT", section="§2.4",
+                            quantity="log_error_of_direction", statement="err <= 1",
+                            value=log_value)]
+''')
+
+
+def test_an_exception_inside_a_user_bound_is_a_contract_error_with_its_traceback(tmp_path, capsys):
+    module = tmp_path / "raising.py"
+    module.write_text(RAISING_MODULE)
+    assert main(["proptest", "--module", str(module)]) == 2
+    captured = capsys.readouterr()
+    assert "FAIL" not in captured.out  # not reported as a falsification
+    err = captured.err
+    assert "bound 'raises': value(instance) raised KeyError" in " ".join(err.split())
+    # The traceback is the user's code: their file, their functions, the failing line.
+    assert "Traceback (most recent call last)" in err
+    assert str(module) in err and "in helper_that_fails" in err and "in log_value" in err
+    assert 'return {}["missing key"]' in err
+    assert "theorybench/proptest" not in err  # none of the runner's own frames
+
+
+def test_an_exception_inside_a_shipped_bound_is_a_falsification():
+    # A shipped bound that raises on a valid instance is wrong; it is reported with its instance.
+    from dataclasses import replace
+
+    from theorybench import proptest
+
+    def broken(instance):
+        raise ZeroDivisionError("planted")
+
+    bound = replace(proptest.select_bound(proptest.shipped_bounds(), "cantelli_upper")[0],
+                    value=broken)
+    prop = next(p for p in proptest.bound_properties(bound) if p.name == "finite")
+    outcome = proptest.run_property(prop, profile="quick", seed=0)
+    assert outcome.status == "falsified" and outcome.failed
+    assert "ZeroDivisionError: planted" in outcome.counterexample.detail
 
 
 def test_the_command_line_offers_exactly_the_runner_profiles():

@@ -269,3 +269,20 @@ def test_mpmath_log_gaussian_tail_is_finite_past_erfc_range():
         value = _mp_log_gaussian_tail(1e200)
         leading = -mpmath.mpf(1e200) ** 2 / 2
         assert mpmath.isfinite(value) and abs(value / leading - 1) < mpmath.mpf(10) ** -25
+
+
+def test_prior_and_sub_gaussian_rates_match_their_hand_formulas():
+    # Survivors of the mutation run (docs/proptest.md): no invariance distinguishes the degree of
+    # ||mu|| in Frei et al.'s exponent under its isotropic hypothesis, and every shipped
+    # sub-Gaussian family has proxy 1, so psi / proxy and psi * proxy agree on every drawn law.
+    # The formulas of docs/theory.md §5-§6 by hand; rel 1e-13: a dozen float64 operations and one
+    # log of a sum, each exact to a few ulps.
+    n, d, mu, flip, C = 50, 400, 2.0, 0.01, 3.0
+    frei = symbolic.statement("log_frei").evaluate({"n": n, "d": d, "mu_norm": mu, "flip": flip,
+                                                    "C_F": C})
+    assert frei == pytest.approx(math.log(flip + math.exp(-n * mu**4 / (C * d))), rel=1e-13)
+    values = {"n": n, "mu_norm": mu, "mu_sigma_mu": 1.5 * mu**2, "tr_sigma2": 300.0,
+              "proxy": 4.0, "C_sg": 2.0, "c_sg": 0.5}
+    psi = n * mu**4 / (n * 1.5 * mu**2 + 300.0)
+    upper = symbolic.statement("log_upper_6_2").evaluate(values)
+    assert upper == pytest.approx(math.log(2.0) - 0.5 * psi / 4.0, rel=1e-13)

@@ -43,6 +43,14 @@ from theorybench.sampling import sample_initialisation, sample_training_set, str
 
 REGIMES = ("any", "weak", "strong", "case1", "case2", "heavy_tails")
 MAX_SEED = 2**32 - 1
+# The largest dimension of a direction instance (2^d Rademacher sign vectors stay cheap).
+MAX_DIRECTION_DIMENSION = 8
+# x = t/s with x^2/2 in [700, 750]: exp(-x^2/2) is subnormal or 0 in float64 while its log is
+# an ordinary number, the band where a formula that forms exp before log loses precision.
+SUBNORMAL_EXPONENT_BAND = (math.sqrt(2.0 * 700.0), math.sqrt(2.0 * 750.0))
+# x = t/s beyond 1e150, where (t/s)^2 is near overflow and the §2.4 bounds switch to log(t/s)
+# (bounds.error_functionals.LARGE_RATIO); x^2 < 1e306 stays finite.
+HUGE_RATIO_BAND = (1e150, 1e153)
 
 
 def finite_floats(min_value: float, max_value: float) -> st.SearchStrategy[float]:
@@ -123,6 +131,35 @@ def direction_instances(draw, *, max_d: int = 8, noises: tuple[str, ...] = ("gau
         w = mu.copy()
     return DirectionInstance(w=w, mu=mu, sqrt_sigma=draw(psd_square_roots(d, isotropic=isotropic)),
                              noise=noise)
+
+
+@st.composite
+def tail_direction_instances(draw, *, max_d: int = MAX_DIRECTION_DIMENSION,
+                             noises: tuple[str, ...] = ("gaussian", "rademacher")) -> DirectionInstance:
+    """Direction instances in the tails, where the §2.4 formulas change branch or precision.
+
+    The signal-to-noise ratio :math:`x = t/s` is set exactly (by rescaling mu) to a log-uniform
+    value in :math:`[10^{-4}, 10^{5}]`, inside `SUBNORMAL_EXPONENT_BAND`, or in `HUGE_RATIO_BAND`;
+    then the data model :math:`(\\mu, S)` is scaled by :math:`10^u` and w by :math:`10^v`, u and v
+    uniform in [-100, 100] with :math:`|u + v| \\le 140` (x is unchanged: the quantity is
+    scale-free, docs/theory.md §2.4; s and t stay representable with their squares).
+    """
+    d = draw(st.integers(1, max_d))
+    noise = draw(st.sampled_from(noises))
+    S = draw(psd_square_roots(d))
+    mu = draw(nonzero_vectors(d))
+    w = mu / float(np.max(np.abs(mu))) + draw(vectors(d)) * draw(log_uniform(1e-6, 1.0))
+    t, s = float(w @ mu), float(np.linalg.norm(S @ w))
+    if not (t > 0 and s > 0):
+        w = mu.copy()
+        t, s = float(w @ mu), float(np.linalg.norm(S @ w))
+    x = draw(st.one_of(log_uniform(1e-4, 1e5), finite_floats(*SUBNORMAL_EXPONENT_BAND),
+                       log_uniform(*HUGE_RATIO_BAND)))
+    u = draw(finite_floats(-100.0, 100.0))
+    v = min(max(draw(finite_floats(-100.0, 100.0)), -140.0 - u), 140.0 - u)
+    data_scale, direction_scale = 10.0**u, 10.0**v
+    return DirectionInstance(w=w * direction_scale, mu=mu * (x * s / t) * data_scale,
+                             sqrt_sigma=S * data_scale, noise=noise)
 
 
 def _signal_for_regime_indicator(data: DataConfig, r: float) -> float:
@@ -271,9 +308,39 @@ def raw_training_problems(draw, *, max_n: int = 5, max_d: int = 4, max_m: int = 
                         gamma=draw(finite_floats(0.05, 0.95)), eta=draw(log_uniform(1e-3, 1.0)))
 
 
+@st.composite
+def tail_training_problems(draw, *, max_n: int = 6, max_d: int = 5, max_m: int = 5) -> StepInstance:
+    """Hand-built training problems in the corners where the step-one statements change branch.
+
+    gamma log-uniform down to 1e-6; very unequal classes (all labels equal but possibly one) and
+    neurons (all second-layer signs equal but possibly one); near-duplicate points (a point
+    repeated with a relative perturbation down to 1e-12) or points in general position; the
+    initialisation scale log-uniform over [1e-8, 1] and the step over [1e-6, 10].
+    """
+    n = draw(st.integers(2, max_n))
+    d = draw(st.integers(1, max_d))
+    m = draw(st.integers(1, max_m))
+    X = np.array(draw(st.lists(nonzero_vectors(d, 3.0), min_size=n, max_size=n))).reshape(n, d)
+    if draw(st.booleans()):
+        source, target = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        X[target] = X[source] * (1.0 + draw(log_uniform(1e-12, 1e-3)))
+    majority = draw(st.sampled_from((1.0, -1.0)))
+    y = np.full(n, majority)
+    if draw(st.booleans()):
+        y[draw(st.integers(0, n - 1))] = -majority
+    signs = np.full(m, draw(st.sampled_from((1.0, -1.0))))
+    if m > 1 and draw(st.booleans()):
+        signs[draw(st.integers(0, m - 1))] *= -1.0
+    W0 = np.array(draw(st.lists(vectors(d, 1.0), min_size=m, max_size=m))).reshape(m, d)
+    W0 = W0 * draw(log_uniform(1e-8, 1.0))
+    return StepInstance(X=X, y=y, a=signs / math.sqrt(m), W0=W0,
+                        gamma=draw(log_uniform(1e-6, 0.95)), eta=draw(log_uniform(1e-6, 10.0)))
+
+
 def step_instances() -> st.SearchStrategy[StepInstance]:
-    """Sampled (`training_problems`, any regime or Case 1) and hand-built problems, mixed."""
-    return st.one_of(training_problems("any"), training_problems("case1"), raw_training_problems())
+    """Sampled (`training_problems`, any regime or Case 1), hand-built and tail problems, mixed."""
+    return st.one_of(training_problems("any"), training_problems("case1"), raw_training_problems(),
+                     tail_training_problems())
 
 
 def rate_instances(regime: str = "any", **kwargs) -> st.SearchStrategy[RateInstance]:
@@ -281,6 +348,6 @@ def rate_instances(regime: str = "any", **kwargs) -> st.SearchStrategy[RateInsta
     return data_configs(regime, **{"max_d": 2000, **kwargs}).map(RateInstance)
 
 
-def any_rate_instances() -> st.SearchStrategy[RateInstance]:
-    """Rate settings across every regime variant."""
-    return st.one_of(*(rate_instances(regime) for regime in REGIMES))
+def any_rate_instances(**kwargs) -> st.SearchStrategy[RateInstance]:
+    """Rate settings across every regime variant (``kwargs`` as for `data_configs`)."""
+    return st.one_of(*(rate_instances(regime, **kwargs) for regime in REGIMES))

@@ -7,8 +7,10 @@ dotted module name; ``--bound`` then picks one of its bounds). Prints one line p
 for a failure, the shrunk counterexample with its raw values and, when it maps to one, a TOML
 configuration that ``theorybench check`` accepts.
 
-Exit status: 0 when every property passed (or was vacuous), 1 when one was falsified or its search
-failed, 2 on bad input.
+Exit status: 0 when every property passed, 1 when one was falsified, its search failed, or no
+generated instance exercised it (vacuous; a user's module may allow that with ``ALLOW_VACUOUS =
+True``), 2 on bad input, including a user's bound that breaks the contract when called (an
+exception inside it is reported with its traceback).
 """
 
 from __future__ import annotations
@@ -40,20 +42,25 @@ def run(args) -> int:
     from theorybench import proptest
 
     proptest.validate_run_options(args.profile, args.seed)
-    if args.module is not None:
-        bounds = proptest.load_bounds_module(args.module)
+    user = args.module is not None
+    if user:
+        module = proptest.load_bounds_module(args.module)
+        bounds, allow_vacuous = module.bounds, module.allow_vacuous
     else:
-        bounds = proptest.shipped_bounds()
+        bounds, allow_vacuous = proptest.shipped_bounds(), False
     if args.bound is not None:
         bounds = proptest.select_bound(bounds, args.bound)
-    library = args.module is None and args.bound is None
+    properties = proptest.suite(bounds, library=not user and args.bound is None, user_code=user,
+                                allow_vacuous=allow_vacuous)
     start = time.perf_counter()
     outcomes = proptest.run_properties(
-        bounds, library=library, profile=args.profile, seed=args.seed,
+        properties, profile=args.profile, seed=args.seed,
         on_outcome=lambda outcome: print(proptest.format_outcome(outcome), flush=True))
-    failed = [o for o in outcomes if o.status in ("falsified", "error")]
+    passed = sum(o.status == "passed" for o in outcomes)
+    falsified = sum(o.status in ("falsified", "error") for o in outcomes)
     vacuous = sum(o.status == "vacuous" for o in outcomes)
-    print(f"\n{len(outcomes) - len(failed) - vacuous} passed, {len(failed)} falsified or failed, "
-          f"{vacuous} vacuous; profile {args.profile}, seed {args.seed}, "
+    allowed = sum(o.status == "vacuous" and not o.failed for o in outcomes)
+    print(f"\n{passed} passed, {falsified} falsified or failed, {vacuous} vacuous ({allowed} "
+          f"allowed); profile {args.profile}, seed {args.seed}, "
           f"{time.perf_counter() - start:.1f} s")
-    return 1 if failed else 0
+    return 1 if any(o.failed for o in outcomes) else 0
