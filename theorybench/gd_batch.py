@@ -1,0 +1,278 @@
+"""Gradient descent in Gram space for a batch of units at once (THEORY.md §2.5–2.6).
+
+`train_batch` advances ``B`` independent training problems with the same ``n`` (samples) and ``m``
+(neurons) as stacked arrays: per unit ``b`` (its own data, initialisation, ``gamma``, ``eta``,
+second layer, loss, budget and stop rules),
+
+.. math::
+    H_b = H_b(0) + K_b A_b, \\qquad A_b \\leftarrow A_b + D_b(H_b),
+
+with :math:`K_b = X_b X_b^\\top`, :math:`H_b(0) = X_b W_b(0)^\\top` and the increment
+:math:`D_b` of `theorybench.network.descent_state` (log-space loss and derivative, THEORY.md §2.6).
+Each product is a stack of ``B`` small matrix products, so the per-step cost of the Python
+interpreter is paid once per batch instead of once per unit; that is the whole gain (the
+arithmetic is the same, EXACT identities of §2.5).
+
+Per unit, as `theorybench.training.train` does for one: the same stop reasons in the same order
+(``non_finite``, ``divergence``, ``loss_floor``, then ``budget``), checkpoints at its own
+log-spaced steps (`theorybench.training.checkpoint_steps`), the pattern of §2.1 checked at every
+step. A unit that stops is removed from the stacked arrays (masked, never recomputed), so the
+others' arithmetic does not depend on when it stopped. The result is a list of
+`theorybench.training.TrainingRun`, one per unit, equal to `train`'s up to rounding (the stacked
+products may sum in another order; tested to 1e-12 relative in ``tests/test_gd_batch.py``).
+
+`train` stays the reference implementation: it is independent code for the same trajectory.
+The loss enters only through `theorybench.numerics.log_per_sample_loss` and
+`theorybench.numerics.log_loss_derivative`, applied to the rows of the units using that loss, so
+a new loss there is available here without change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorybench import numerics
+from theorybench.config import TrainingConfig
+from theorybench.errors import UserInputError
+from theorybench.training import Checkpoint, TrainingRun, _train_error, _validated_problem, checkpoint_steps
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One training problem of a batch (THEORY.md §1): inputs ``X`` (n, d), labels ``y`` (n,),
+    second layer ``a`` (m,), initial first layer ``W0`` (m, d), leaky-ReLU slope ``gamma``."""
+
+    X: np.ndarray
+    y: np.ndarray
+    a: np.ndarray
+    W0: np.ndarray
+    gamma: float
+
+
+class _Stack:
+    """The stacked state of the units still running; ``keep`` drops the stopped ones."""
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        self.__dict__.update(arrays)
+        self._names = tuple(arrays)
+
+    def keep(self, mask: np.ndarray) -> None:
+        for name in self._names:
+            setattr(self, name, getattr(self, name)[mask])
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def _check_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]) -> list[tuple]:
+    if len(problems) != len(trainings) or not problems:
+        raise UserInputError(
+            f"train_batch needs one TrainingConfig per problem and at least one problem; got "
+            f"{len(problems)} problems and {len(trainings)} training configurations."
+        )
+    validated = []
+    for problem, training in zip(problems, trainings):
+        if not isinstance(training, TrainingConfig):
+            raise UserInputError(f"training = {training!r} is not allowed: it must be a TrainingConfig.")
+        if training.implementation != "gram":
+            raise UserInputError(
+                f"training.implementation = {training.implementation!r}: the batched engine is Gram "
+                "space only; run weight-space units one at a time with theorybench.training.train."
+            )
+        validated.append(_validated_problem(problem.X, problem.y, problem.a, problem.W0, problem.gamma))
+    shapes = {(X.shape[0], a.size) for X, _, a, _, _ in validated}
+    if len(shapes) != 1:
+        raise UserInputError(
+            f"a batch needs the same (n, m) for every unit; got {sorted(shapes)}. Group units by "
+            "(n, m) before batching."
+        )
+    return validated
+
+
+def _descent(H: np.ndarray, s: _Stack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Margins, log L and the increment, per unit (`network.descent_state`).
+
+    Row ``b`` is computed with the same formulas, in the same order, as `descent_state` on
+    ``H[b]``: :math:`u = y \\odot (\\phi(H) a)`, :math:`\\log L = \\operatorname{logsumexp}(\\log
+    \\ell(u)) - \\log n`, :math:`g = r e^{M}`, :math:`D_{ij} = c_i y_i a_j \\phi'(H_{ij})`.
+    """
+    n = H.shape[1]
+    # phi(H) = H * phi'(H) entry by entry, bitwise equal to where(H > 0, H, gamma H) (x * 1.0 = x
+    # and products commute in IEEE arithmetic); phi' is then reused for the increment.
+    slope = np.where(H > 0, 1.0, s.gamma_full)
+    margins = s.y * np.matmul(H * slope, s.a[:, :, None])[:, :, 0]
+    log_losses = np.empty_like(margins)
+    log_g = np.empty_like(margins)
+    for loss, rows in s.loss_rows.items():
+        selected = rows if rows is not None else slice(None)
+        log_losses[selected] = numerics.log_per_sample_loss(margins[selected], loss)
+        log_g[selected] = numerics.log_loss_derivative(margins[selected], loss)
+    # Row-wise numerics.log_sum_exp and numerics.relative_loss_derivatives: shifted by the row
+    # maximum so nothing overflows; a non-finite maximum is passed through (a non_finite stop).
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = log_losses.max(axis=1)
+        log_total = largest + np.log(np.sum(np.exp(log_losses - largest[:, None]), axis=1))
+        log_total = np.where(np.isfinite(largest), log_total, largest)
+        scale = log_g.max(axis=1)
+        relative = np.exp(log_g - scale[:, None])
+        relative[~np.isfinite(scale)] = np.nan
+        # exp overflows to inf beyond 709.78: a loss above e^709, recorded as non_finite.
+        factor = np.where(s.normalized, s.step_size * np.exp(scale - log_total),
+                          s.step_size / n * np.exp(scale))
+        coefficients = factor[:, None] * relative * s.y
+        increment = coefficients[:, :, None] * s.a[:, None, :] * slope
+    return margins, log_total - math.log(n), increment
+
+
+def _all_finite(array: np.ndarray) -> np.ndarray:
+    """Per unit, whether every entry of ``array[b]`` is finite.
+
+    A sum is non-finite whenever one term is (inf, -inf or NaN propagate), so a finite sum proves
+    every entry finite at the cost of one reduction; only the rare non-finite sums (some entry
+    non-finite, or finite entries whose sum overflowed) are checked entry by entry.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(array.reshape(len(array), -1).sum(axis=1))
+    for b in np.flatnonzero(~finite):
+        finite[b] = np.isfinite(array[b]).all()
+    return finite
+
+
+def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]) -> list[TrainingRun]:
+    """Run full-batch gradient descent on every problem, as stacked arrays (THEORY.md §2.5–2.6).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        Same ``n`` and ``m`` for all; ``d``, data, ``a``, ``W0`` and ``gamma`` may differ.
+    trainings : sequence of TrainingConfig
+        One per problem (Gram implementation); loss, step size, budget, floor, divergence margin,
+        checkpoint count and normalised mode may differ.
+
+    Returns
+    -------
+    list of TrainingRun
+        One per problem, in order; deterministic (the same batch gives bit-identical runs).
+
+    Raises
+    ------
+    UserInputError
+        Mismatched lengths, an empty batch, a weight-space configuration, units of different
+        ``(n, m)``, or any input `theorybench.training.train` refuses.
+    """
+    validated = _check_batch(problems, trainings)
+    count = len(validated)
+    n = validated[0][0].shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: recorded as non_finite below
+        grams = np.stack([X @ X.T for X, *_ in validated])
+        initial = np.stack([X @ W0.T for X, _, _, W0, _ in validated])
+    losses = [t.loss for t in trainings]
+    schedules = [checkpoint_steps(t.max_steps, t.checkpoints) for t in trainings]
+    state = _Stack(
+        index=np.arange(count),
+        gram=grams, initial=initial, coefficients=np.zeros_like(initial), preactivations=initial.copy(),
+        y=np.stack([y for _, y, *_ in validated]), a=np.stack([a for _, _, a, _, _ in validated]),
+        gamma_full=np.stack([np.full((n, a.size), g) for _, _, a, _, g in validated]),
+        signs=np.stack([np.sign(a)[None, :] * y[:, None] for _, y, a, _, _ in validated]),
+        initial_norm_sq=np.array([float(np.sum(np.square(W0))) for _, _, _, W0, _ in validated]),
+        step_size=np.array([t.step_size for t in trainings]),
+        normalized=np.array([t.normalized for t in trainings]),
+        floor=np.array([t.log_loss_floor for t in trainings]),
+        margin=np.array([t.divergence_log_margin for t in trainings]),
+        max_steps=np.array([t.max_steps for t in trainings]),
+        loss_code=np.array([sorted(set(losses)).index(loss) for loss in losses]),
+        initial_log_loss=np.zeros(count),
+        next_step=np.array([schedule[1] for schedule in schedules]),  # step 0 is recorded below
+        unbroken=np.ones(count, dtype=bool),
+    )
+    records: list[list[Checkpoint]] = [[] for _ in range(count)]
+    first_break: list[int | None] = [None] * count
+    reasons: list[str | None] = [None] * count
+    steps_taken = [0] * count
+    next_slot = np.zeros(count, dtype=np.int64)  # index into each unit's schedule
+    loss_names = sorted(set(losses))
+
+    def refresh_loss_rows() -> None:
+        codes = set(state.loss_code.tolist())
+        state.loss_rows = {loss_names[c]: (None if len(codes) == 1 else state.loss_code == c) for c in codes}
+
+    def record(b: int, unit: int, step: int, log_loss: float, margins: np.ndarray, pattern: np.ndarray) -> None:
+        coefficients = state.coefficients[b].copy()
+        coefficients.setflags(write=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf here only in a non_finite run
+            cross = float(np.sum(state.coefficients[b] * (state.preactivations[b] + state.initial[b])))
+        records[unit].append(Checkpoint(
+            step=step, log_loss=float(log_loss),
+            weight_norm=float(np.sqrt(max(state.initial_norm_sq[b] + cross, 0.0))),
+            pattern_fraction=float(pattern[b].mean()), pattern_intact=first_break[unit] is None,
+            train_error=_train_error(margins[b]), coefficients=coefficients, weights=None))
+
+    refresh_loss_rows()
+    margins, log_loss, increment = _descent(state.preactivations, state)
+    state.initial_log_loss = log_loss.copy()
+    pattern = state.signs * state.preactivations > 0
+    finite = (_all_finite(state.initial) & np.isfinite(log_loss) & _all_finite(increment))
+    for b in range(count):
+        record(b, b, 0, log_loss[b], margins, pattern)
+        if not finite[b]:
+            reasons[b] = "non_finite"
+    next_slot += 1
+    running = finite
+    step = 0
+    while True:
+        if not running.all():
+            state.keep(running)
+            increment = increment[running]
+            refresh_loss_rows()
+        if len(state) == 0:
+            break
+        step += 1
+        state.coefficients += increment
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite: a stop reason below
+            # H = K A + H(0) into H's own buffer (addition commutes: the same bits as H(0) + K A)
+            np.matmul(state.gram, state.coefficients, out=state.preactivations)
+            state.preactivations += state.initial
+        margins, log_loss, increment = _descent(state.preactivations, state)
+        pattern = state.signs * state.preactivations > 0
+        intact = pattern.reshape(len(pattern), -1).all(axis=1)
+        finite = (_all_finite(state.coefficients) & _all_finite(state.preactivations)
+                  & np.isfinite(log_loss) & _all_finite(increment))
+        diverged = finite & (log_loss > state.initial_log_loss + state.margin)
+        floored = finite & ~diverged & (log_loss < state.floor)
+        stopped = ~finite | diverged | floored | (step >= state.max_steps)
+        due = stopped | (state.next_step == step)
+        for b in np.flatnonzero(state.unbroken & ~intact):
+            first_break[int(state.index[b])] = step
+        state.unbroken &= intact
+        for b in np.flatnonzero(due):
+            unit = int(state.index[b])
+            record(b, unit, step, log_loss[b], margins, pattern)
+            if stopped[b]:
+                reasons[unit] = ("non_finite" if not finite[b] else "divergence" if diverged[b]
+                                 else "loss_floor" if floored[b] else "budget")
+                steps_taken[unit] = step
+            else:
+                next_slot[unit] += 1
+                state.next_step[b] = schedules[unit][next_slot[unit]]
+        running = ~stopped
+    return [
+        TrainingRun(
+            checkpoints=records[unit], stop_reason=reasons[unit], steps_taken=steps_taken[unit],
+            first_pattern_break=first_break[unit], implementation="gram", loss=training.loss,
+            normalized=training.normalized, step_size=training.step_size,
+            divergence_log_margin=training.divergence_log_margin,
+            X=X, y=y, a=a, W0=W0, gamma=gamma, gram=_read_only(grams[unit]),
+            initial_preactivations=_read_only(initial[unit]),
+        )
+        for unit, ((X, y, a, W0, gamma), training) in enumerate(zip(validated, trainings))
+    ]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array = array.copy()
+    array.setflags(write=False)
+    return array
