@@ -45,8 +45,10 @@ from theorybench.covariance import covariance_sqrt_apply
 from theorybench.evaluation import count_errors
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
+from theorybench.gd_batch import Problem, train_batch
 from theorybench.training import train
 from verify.checks import BORDERLINE_RELATIVE
+from verify.runner import Batching
 
 # Test points are drawn in chunks of at most this many float64 entries per array (16 MiB).
 CHUNK_ENTRIES = 2**21
@@ -54,6 +56,8 @@ CHUNK_ENTRIES = 2**21
 
 def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]]:
     """All rows of one (setting, replicate); deterministic in ``config`` (seed included).
+
+    The batch of one of `measure_batch`.
 
     Parameters
     ----------
@@ -69,14 +73,61 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
     list of dict
         Checkpoint rows by increasing step, then the final row (see the module docstring).
     """
+    return measure_batch([(config, setting, replicate)])[0]
+
+
+def batch_key(config: Config) -> tuple[int, int] | None:
+    """Units that may share a batch (`verify.runner.Batching`): Gram-space runs with the same
+    ``(n, m)``, which `theorybench.gd_batch.train_batch` advances together; None (alone) for the
+    weight-space reference implementation."""
+    if config.training.implementation != "gram":
+        return None
+    return (config.data.n, config.network.m)
+
+
+def measure_batch(units: list[tuple[Config, str, int]]) -> list[list[dict[str, Any]]]:
+    """The rows of several units, one list per unit, with gradient descent batched.
+
+    Each unit samples from its own seed exactly as alone; units of one `batch_key` are trained
+    together by `theorybench.gd_batch.train_batch` (the same trajectories as
+    `theorybench.training.train` up to rounding, THEORY.md §2.5), the others one by one. The
+    rest (limit direction, Monte Carlo test points, theory columns) is computed once per unit.
+    Deterministic in the list of units: the same batch gives the same rows, bit for bit.
+    """
+    sampled = [_sample(config) for config, _, _ in units]
+    runs: list[Any] = [None] * len(units)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, (config, _, _) in enumerate(units):
+        key = batch_key(config)
+        if key is None:
+            problem = sampled[index][0]
+            runs[index] = train(problem.X, problem.y, problem.a, problem.W0, problem.gamma, config.training)
+        else:
+            groups.setdefault(key, []).append(index)
+    for indices in groups.values():
+        batch = train_batch([sampled[i][0] for i in indices], [units[i][0].training for i in indices])
+        for index, run in zip(indices, batch):
+            runs[index] = run
+    return [_unit_rows(config, setting, replicate, sampled[index], runs[index])
+            for index, (config, setting, replicate) in enumerate(units)]
+
+
+def _sample(config: Config) -> tuple[Problem, Any, np.random.Generator]:
+    """The unit's training problem, its training set and its test stream, from ``config.seed``."""
     data_rng, init_rng, test_rng = streams(config.seed)
     training_set = sample_training_set(config.data, data_rng)
-    X, y = training_set.X, training_set.y
-    a = config.network.second_layer()
-    gamma = config.network.gamma
     W0 = sample_initialisation(config.network, config.data.d, init_rng)
-    run = train(X, y, a, W0, gamma, config.training)
-    K = X @ X.T
+    problem = Problem(X=training_set.X, y=training_set.y, a=config.network.second_layer(), W0=W0,
+                      gamma=config.network.gamma)
+    return problem, training_set, test_rng
+
+
+def _unit_rows(config: Config, setting: str, replicate: int, sampled: tuple[Problem, Any, np.random.Generator],
+               run: Any) -> list[dict[str, Any]]:
+    """Checkpoint rows and the final row of one trained unit (module docstring)."""
+    problem, training_set, test_rng = sampled
+    X, y, a, W0, gamma = problem.X, problem.y, problem.a, problem.W0, problem.gamma
+    K = run.gram if run.gram is not None else X @ X.T
 
     limit = limit_direction(X, y, a, gamma)
     certified = limit.refusal is None and limit.certificate.ok
@@ -312,3 +363,7 @@ def _number(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+BATCHING = Batching(work=measure_batch, key=batch_key)
+"""How `theorybench report` runs this module's units: batched by `batch_key` (`verify.runner`)."""

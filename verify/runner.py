@@ -26,8 +26,9 @@ results; ``--resume`` retries such units.
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from theorybench.errors import UserInputError
 from verify.storage import ResultsFile, UnitKey, canonical_order, decode_row, encode_row, unit_key
 
 WorkUnit = Callable[[Config, str, int], list[dict[str, Any]]]
+BatchWork = Callable[[list[tuple[Config, str, int]]], list[list[dict[str, Any]]]]
 ROW_KINDS = ("checkpoint", "final")
 
 
@@ -91,6 +93,56 @@ def plan_units(settings: Sequence[tuple[str, Config]], replicates: int, root_see
     ]
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How a work module runs several units in one call (module docstring).
+
+    Attributes
+    ----------
+    work : callable
+        The batch work function; picklable (top level) for process and dask executors.
+    key : callable
+        ``key(config)``: units with equal keys may share a batch; None runs the unit alone.
+    batches_per_key : int
+        Units of one key are split into this many batches (fewer when batches would drop below
+        ``min_size`` units), so that several workers share a large group.
+    min_size, max_size : int
+        Batch sizes aimed at: no smaller than ``min_size`` units (unless the group is), and never
+        larger than ``max_size`` (more batches then).
+    """
+
+    work: BatchWork
+    key: Callable[[Config], Hashable | None]
+    batches_per_key: int = 4
+    min_size: int = 4
+    max_size: int = 256
+
+
+def plan_batches(units: Sequence[Unit], batching: Batching) -> list[tuple[Unit, ...]]:
+    """The batches of a sweep: a deterministic function of `units` and `batching` only.
+
+    Units are grouped by ``batching.key`` (groups in order of first appearance, units in
+    canonical order within a group); a group of ``N`` units is cut into
+    ``k = max(min(batches_per_key, ceil(N / min_size)), ceil(N / max_size))`` consecutive
+    batches whose sizes differ by at most one. A unit whose key is None is a batch of its own.
+    """
+    groups: dict[Hashable, list[Unit]] = {}
+    for unit in units:
+        key = batching.key(unit.config)
+        groups.setdefault(("alone", unit.key) if key is None else ("key", key), []).append(unit)
+    batches: list[tuple[Unit, ...]] = []
+    for members in groups.values():
+        count = max(min(batching.batches_per_key, math.ceil(len(members) / batching.min_size)),
+                    math.ceil(len(members) / batching.max_size))
+        size, larger = divmod(len(members), count)
+        start = 0
+        for index in range(count):
+            stop = start + size + (index < larger)
+            batches.append(tuple(members[start:stop]))
+            start = stop
+    return batches
+
+
 def _stamped(unit: Unit, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     stamp = {
         "config_hash": config_hash(unit.config),
@@ -135,6 +187,29 @@ def execute_unit(work: WorkUnit, unit: Unit) -> list[dict[str, Any]]:
     return _stamped(unit, rows)
 
 
+def execute_batch(work: BatchWork, units: Sequence[Unit]) -> list[list[dict[str, Any]]]:
+    """Run a batch of units in one call (in a worker): each unit's stamped rows or error row.
+
+    If the call raises, every unit is run alone (a batch of one), so the error row names the unit
+    that failed and its batch-mates keep their results.
+    """
+    try:
+        results = work([(unit.config, unit.setting, unit.replicate) for unit in units])
+        if not isinstance(results, list) or len(results) != len(units):
+            raise ValueError(f"the batch work returned {type(results).__name__} for {len(units)} units, "
+                             "not one list of rows per unit")
+    except Exception:  # retried unit by unit below, where the failure is recorded as data
+        return [execute_unit(lambda config, setting, replicate: work([(config, setting, replicate)])[0],
+                             unit) for unit in units]
+    stamped = []
+    for unit, rows in zip(units, results):
+        try:
+            stamped.append(_stamped(unit, _checked(unit, rows)))
+        except Exception as error:  # one unit breaking the contract fails that unit only
+            stamped.append(error_rows(unit, error))
+    return stamped
+
+
 @dataclass(frozen=True)
 class SweepOutcome:
     """What `run_sweep` did: all rows (canonical order) and how many units ran, were reused, failed."""
@@ -172,7 +247,7 @@ def check_writable(results: ResultsFile, *, resume: bool) -> None:
 
 def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor: Executor, *,
               resume: bool = False, max_in_flight: int | None = None,
-              progress: bool = True) -> SweepOutcome:
+              progress: bool = True, batching: Batching | None = None) -> SweepOutcome:
     """Run the units not yet in `results`, append each unit's rows as it completes, then canonicalise.
 
     Parameters
@@ -189,10 +264,14 @@ def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, execu
         Keep the complete units already in `results` and run only the others. Without it, a
         non-empty `results` is an error: computed results are never silently overwritten.
     max_in_flight : int or None
-        Units submitted but not finished at any time (None: all at once). Bounding it keeps a
-        serial executor writing unit by unit and a pool from queueing work it may never finish.
+        Units (batches, with `batching`) submitted but not finished at any time (None: all at
+        once). Bounding it keeps a serial executor writing unit by unit and a pool from queueing
+        work it may never finish.
     progress : bool
         Show a tqdm bar on stderr when stderr is a terminal (not in logs or captured output).
+    batching : Batching or None
+        Run the units in the batches of `plan_batches` through ``batching.work`` instead of one by
+        one through `work` (which then serves no call).
 
     Returns
     -------
@@ -201,27 +280,35 @@ def run_sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, execu
     if max_in_flight is not None and max_in_flight < 1:
         raise UserInputError(f"max_in_flight must be >= 1 or None, got {max_in_flight!r}.")
     with results.lock():
-        return _sweep(units, work, results, executor, resume, max_in_flight, progress)
+        return _sweep(units, work, results, executor, resume, max_in_flight, progress, batching)
+
+
+def _submit(executor: Executor, work: WorkUnit, batching: Batching | None, batch: tuple[Unit, ...]) -> Future:
+    if batching is None:
+        return executor.submit(execute_unit, work, batch[0])
+    return executor.submit(execute_batch, batching.work, batch)
 
 
 def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor: Executor, resume: bool,
-           max_in_flight: int | None, progress: bool) -> SweepOutcome:
+           max_in_flight: int | None, progress: bool, batching: Batching | None) -> SweepOutcome:
     check_writable(results, resume=resume)
     kept = _resumable_rows(results, units) if resume else []
     done = {unit_key(row) for row in kept}
-    todo = [unit for unit in units if unit.key not in done]
+    batches = plan_batches(units, batching) if batching is not None else [(unit,) for unit in units]
+    todo = [batch for batch in batches if any(unit.key not in done for unit in batch)]
     limit = len(todo) if max_in_flight is None else max_in_flight
     new_rows: list[dict[str, Any]] = []
     failed: list[UnitKey] = []
-    pending: dict[Future, Unit] = {}
+    pending: dict[Future, tuple[Unit, ...]] = {}
     queue = iter(todo)
-    with tqdm(total=len(units), initial=len(units) - len(todo), file=sys.stderr, unit="unit",
+    computed = sum(unit.key not in done for batch in todo for unit in batch)
+    with tqdm(total=len(units), initial=len(units) - computed, file=sys.stderr, unit="unit",
               desc="sweep", disable=None if progress else True) as bar:
         try:
             while True:
-                for unit in queue:
+                for batch in queue:
                     try:
-                        pending[executor.submit(execute_unit, work, unit)] = unit
+                        pending[_submit(executor, work, batching, batch)] = batch
                     except BrokenExecutor:
                         raise UserInputError(
                             "a worker process died (out of memory, or killed) and the pool cannot take "
@@ -234,15 +321,21 @@ def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    unit = pending.pop(future)
+                    batch = pending.pop(future)
                     error = future.exception()
-                    # A worker that died (out of memory, killed) fails its unit, not the sweep.
-                    rows = error_rows(unit, error) if error is not None else future.result()
-                    if rows[0]["kind"] == "error":
-                        failed.append(unit.key)
-                    results.append_unit(rows)
-                    new_rows.extend(rows)
-                    bar.update(1)
+                    # A worker that died (out of memory, killed) fails its units, not the sweep.
+                    if error is not None:
+                        outcomes = [error_rows(unit, error) for unit in batch]
+                    else:
+                        outcomes = future.result() if batching is not None else [future.result()]
+                    for unit, rows in zip(batch, outcomes):
+                        if unit.key in done:  # kept from the resumed run: the same rows, not added twice
+                            continue
+                        if rows[0]["kind"] == "error":
+                            failed.append(unit.key)
+                        results.append_unit(rows)
+                        new_rows.extend(rows)
+                        bar.update(1)
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -250,4 +343,4 @@ def _sweep(units: Sequence[Unit], work: WorkUnit, results: ResultsFile, executor
     setting_order = list(dict.fromkeys(unit.setting for unit in units))
     rows = canonical_order(kept + new_rows, setting_order)
     results.write_canonical(rows, setting_order)
-    return SweepOutcome(rows, len(todo), len(done), tuple(sorted(failed)))
+    return SweepOutcome(rows, computed, len(done), tuple(sorted(failed)))

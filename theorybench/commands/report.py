@@ -2,7 +2,8 @@
 [--workers N] [--resume] [--seed S]`: sweep a suite, judge every encoded statement, write the report.
 
 SUITE is a shipped suite name or a TOML path (default ``quick``), loaded by
-``verify.suite.load_suite``. Every (setting, replicate) unit runs ``verify.measure.measure``
+``verify.suite.load_suite``. Every (setting, replicate) unit runs ``verify.measure.measure``, in
+the batches of ``verify.measure.BATCHING`` (units of the same n and m trained together),
 through the chosen executor (`verify.executors`); rows go to ``DIR/rows.jsonl`` as units finish
 (`verify.runner`, `verify.storage`), so an interrupted run continues with ``--resume``. The
 content of the report comes from ``verify.analysis.analyse(suite, rows)`` (sections) and is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import platform
@@ -181,7 +183,7 @@ def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
     from verify.analysis import analyse
     from verify.executors import in_flight_limit, open_executor
-    from verify.measure import measure
+    measurement = importlib.import_module("verify.measure")
     from verify.render import Report, as_report, write_report
     from verify.runner import check_writable, plan_units, run_sweep
     from verify.storage import ResultsFile, write_json
@@ -199,7 +201,9 @@ def run(args) -> int:
     in_flight = in_flight_limit(args.executor, args.workers)
     started, clock = time.time(), time.perf_counter()
     with open_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as executor:
-        outcome = run_sweep(units, measure, results, executor, resume=args.resume, max_in_flight=in_flight)
+        # A work module that declares no batching (a stand-in in the tests) runs unit by unit.
+        outcome = run_sweep(units, measurement.measure, results, executor, resume=args.resume,
+                            max_in_flight=in_flight, batching=getattr(measurement, "BATCHING", None))
     wall = time.perf_counter() - clock
     environment = environment_record(
         suite=suite, root_seed=root_seed, units=[(u, config_hash(u.config)) for u in units], outcome=outcome,
