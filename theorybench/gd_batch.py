@@ -99,46 +99,58 @@ def _descent(H: np.ndarray, s: _Stack) -> tuple[np.ndarray, np.ndarray, np.ndarr
     Row ``b`` is computed with the same formulas, in the same order, as `descent_state` on
     ``H[b]``: :math:`u = y \\odot (\\phi(H) a)`, :math:`\\log L = \\operatorname{logsumexp}(\\log
     \\ell(u)) - \\log n`, :math:`g = r e^{M}`, :math:`D_{ij} = c_i y_i a_j \\phi'(H_{ij})`.
+    Called under ``np.errstate(over="ignore", invalid="ignore")``: an overflow or NaN is a state
+    the caller records as ``non_finite``, not a warning.
     """
     n = H.shape[1]
     # phi(H) = H * phi'(H) entry by entry, bitwise equal to where(H > 0, H, gamma H) (x * 1.0 = x
     # and products commute in IEEE arithmetic); phi' is then reused for the increment.
     slope = np.where(H > 0, 1.0, s.gamma_full)
     margins = s.y * np.matmul(H * slope, s.a[:, :, None])[:, :, 0]
-    log_losses = np.empty_like(margins)
-    log_g = np.empty_like(margins)
-    for loss, rows in s.loss_rows.items():
-        selected = rows if rows is not None else slice(None)
-        log_losses[selected] = numerics.log_per_sample_loss(margins[selected], loss)
-        log_g[selected] = numerics.log_loss_derivative(margins[selected], loss)
+    if s.loss_rows is None:  # one loss for the whole batch: no row selection
+        log_losses = numerics.log_per_sample_loss(margins, s.only_loss)
+        log_g = numerics.log_loss_derivative(margins, s.only_loss)
+    else:
+        log_losses = np.empty_like(margins)
+        log_g = np.empty_like(margins)
+        for loss, rows in s.loss_rows.items():
+            log_losses[rows] = numerics.log_per_sample_loss(margins[rows], loss)
+            log_g[rows] = numerics.log_loss_derivative(margins[rows], loss)
     # Row-wise numerics.log_sum_exp and numerics.relative_loss_derivatives: shifted by the row
     # maximum so nothing overflows; a non-finite maximum is passed through (a non_finite stop).
-    with np.errstate(over="ignore", invalid="ignore"):
-        largest = log_losses.max(axis=1)
-        log_total = largest + np.log(np.sum(np.exp(log_losses - largest[:, None]), axis=1))
+    largest = log_losses.max(axis=1)
+    log_total = largest + np.log(np.sum(np.exp(log_losses - largest[:, None]), axis=1))
+    scale = log_g.max(axis=1)
+    relative = np.exp(log_g - scale[:, None])
+    if not np.isfinite(largest).all():
         log_total = np.where(np.isfinite(largest), log_total, largest)
-        scale = log_g.max(axis=1)
-        relative = np.exp(log_g - scale[:, None])
+    if not np.isfinite(scale).all():
         relative[~np.isfinite(scale)] = np.nan
-        # exp overflows to inf beyond 709.78: a loss above e^709, recorded as non_finite.
-        factor = np.where(s.normalized, s.step_size * np.exp(scale - log_total),
-                          s.step_size / n * np.exp(scale))
-        coefficients = factor[:, None] * relative * s.y
-        increment = coefficients[:, :, None] * s.a[:, None, :] * slope
+    # exp overflows to inf beyond 709.78: a loss above e^709, recorded as non_finite.
+    factor = s.step_size / n * np.exp(scale)
+    if s.normalized.any():
+        factor = np.where(s.normalized, s.step_size * np.exp(scale - log_total), factor)
+    coefficients = factor[:, None] * relative * s.y
+    increment = coefficients[:, :, None] * s.a[:, None, :] * slope
     return margins, log_total - math.log(n), increment
 
 
-def _all_finite(array: np.ndarray) -> np.ndarray:
-    """Per unit, whether every entry of ``array[b]`` is finite.
+def _finite(s: _Stack, log_loss: np.ndarray, increment: np.ndarray) -> np.ndarray:
+    """Per unit, whether ``A``, ``H``, ``log L`` and the increment are all finite.
 
-    A sum is non-finite whenever one term is (inf, -inf or NaN propagate), so a finite sum proves
-    every entry finite at the cost of one reduction; only the rare non-finite sums (some entry
-    non-finite, or finite entries whose sum overflowed) are checked entry by entry.
+    A sum is non-finite whenever one term is (inf, -inf or NaN propagate), so a finite sum of
+    everything proves every entry finite at the cost of three reductions; only units whose sum is
+    not finite (some entry non-finite, or finite entries whose sum overflowed) are checked entry
+    by entry.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        finite = np.isfinite(array.reshape(len(array), -1).sum(axis=1))
-    for b in np.flatnonzero(~finite):
-        finite[b] = np.isfinite(array[b]).all()
+    count = len(log_loss)
+    total = (s.coefficients.reshape(count, -1).sum(axis=1) + s.preactivations.reshape(count, -1).sum(axis=1)
+             + increment.reshape(count, -1).sum(axis=1) + log_loss)
+    finite = np.isfinite(total)
+    if not finite.all():
+        for b in np.flatnonzero(~finite):
+            finite[b] = bool(np.isfinite(s.coefficients[b]).all() and np.isfinite(s.preactivations[b]).all()
+                             and np.isfinite(log_loss[b]) and np.isfinite(increment[b]).all())
     return finite
 
 
@@ -170,7 +182,6 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: recorded as non_finite below
         grams = np.stack([X @ X.T for X, *_ in validated])
         initial = np.stack([X @ W0.T for X, _, _, W0, _ in validated])
-    losses = [t.loss for t in trainings]
     schedules = [checkpoint_steps(t.max_steps, t.checkpoints) for t in trainings]
     state = _Stack(
         index=np.arange(count),
@@ -184,81 +195,84 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
         floor=np.array([t.log_loss_floor for t in trainings]),
         margin=np.array([t.divergence_log_margin for t in trainings]),
         max_steps=np.array([t.max_steps for t in trainings]),
-        loss_code=np.array([sorted(set(losses)).index(loss) for loss in losses]),
+        loss=np.array([t.loss for t in trainings]),
         initial_log_loss=np.zeros(count),
         next_step=np.array([schedule[1] for schedule in schedules]),  # step 0 is recorded below
+        next_slot=np.ones(count, dtype=np.int64),  # index of next_step in the unit's schedule
         unbroken=np.ones(count, dtype=bool),
     )
     records: list[list[Checkpoint]] = [[] for _ in range(count)]
     first_break: list[int | None] = [None] * count
-    reasons: list[str | None] = [None] * count
+    reasons: list[str] = ["budget"] * count
     steps_taken = [0] * count
-    next_slot = np.zeros(count, dtype=np.int64)  # index into each unit's schedule
-    loss_names = sorted(set(losses))
 
-    def refresh_loss_rows() -> None:
-        codes = set(state.loss_code.tolist())
-        state.loss_rows = {loss_names[c]: (None if len(codes) == 1 else state.loss_code == c) for c in codes}
+    def group_losses() -> None:
+        names = sorted(set(state.loss.tolist()))
+        state.only_loss = names[0] if len(names) == 1 else None
+        state.loss_rows = None if len(names) == 1 else {name: state.loss == name for name in names}
 
-    def record(b: int, unit: int, step: int, log_loss: float, margins: np.ndarray, pattern: np.ndarray) -> None:
+    def record(b: int, step: int, log_loss: float, margins: np.ndarray, pattern: np.ndarray) -> None:
+        unit = int(state.index[b])
         coefficients = state.coefficients[b].copy()
         coefficients.setflags(write=False)
-        with np.errstate(over="ignore", invalid="ignore"):  # inf here only in a non_finite run
-            cross = float(np.sum(state.coefficients[b] * (state.preactivations[b] + state.initial[b])))
+        # ||W||^2 = ||W0||^2 + <A, H + H0> (theorybench.gd_gram.GramSpaceGD.weight_norm)
+        cross = float(np.sum(state.coefficients[b] * (state.preactivations[b] + state.initial[b])))
         records[unit].append(Checkpoint(
             step=step, log_loss=float(log_loss),
             weight_norm=float(np.sqrt(max(state.initial_norm_sq[b] + cross, 0.0))),
             pattern_fraction=float(pattern[b].mean()), pattern_intact=first_break[unit] is None,
             train_error=_train_error(margins[b]), coefficients=coefficients, weights=None))
 
-    refresh_loss_rows()
-    margins, log_loss, increment = _descent(state.preactivations, state)
-    state.initial_log_loss = log_loss.copy()
-    pattern = state.signs * state.preactivations > 0
-    finite = (_all_finite(state.initial) & np.isfinite(log_loss) & _all_finite(increment))
-    for b in range(count):
-        record(b, b, 0, log_loss[b], margins, pattern)
-        if not finite[b]:
-            reasons[b] = "non_finite"
-    next_slot += 1
-    running = finite
     step = 0
-    while True:
-        if not running.all():
-            state.keep(running)
-            increment = increment[running]
-            refresh_loss_rows()
-        if len(state) == 0:
-            break
-        step += 1
-        state.coefficients += increment
-        with np.errstate(over="ignore", invalid="ignore"):  # non-finite: a stop reason below
-            # H = K A + H(0) into H's own buffer (addition commutes: the same bits as H(0) + K A)
+    group_losses()
+    # Overflow and NaN are states recorded as the non_finite stop reason, not warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        margins, log_loss, increment = _descent(state.preactivations, state)
+        state.initial_log_loss = log_loss.copy()
+        pattern = state.signs * state.preactivations > 0
+        # Only a non-finite start stops before the first step; the other rules are about progress.
+        running = _finite(state, log_loss, increment)
+        for b in range(count):
+            record(b, 0, log_loss[b], margins, pattern)
+            if not running[b]:
+                reasons[b] = "non_finite"
+        while True:
+            if not running.all():  # drop the stopped units from the stack
+                state.keep(running)
+                increment = increment[running]
+                group_losses()
+            if len(state) == 0:
+                break
+            step += 1
+            state.coefficients += increment
+            # H = K A + H(0) in H's own buffer (addition commutes: the same bits as H(0) + K A)
             np.matmul(state.gram, state.coefficients, out=state.preactivations)
             state.preactivations += state.initial
-        margins, log_loss, increment = _descent(state.preactivations, state)
-        pattern = state.signs * state.preactivations > 0
-        intact = pattern.reshape(len(pattern), -1).all(axis=1)
-        finite = (_all_finite(state.coefficients) & _all_finite(state.preactivations)
-                  & np.isfinite(log_loss) & _all_finite(increment))
-        diverged = finite & (log_loss > state.initial_log_loss + state.margin)
-        floored = finite & ~diverged & (log_loss < state.floor)
-        stopped = ~finite | diverged | floored | (step >= state.max_steps)
-        due = stopped | (state.next_step == step)
-        for b in np.flatnonzero(state.unbroken & ~intact):
-            first_break[int(state.index[b])] = step
-        state.unbroken &= intact
-        for b in np.flatnonzero(due):
-            unit = int(state.index[b])
-            record(b, unit, step, log_loss[b], margins, pattern)
-            if stopped[b]:
-                reasons[unit] = ("non_finite" if not finite[b] else "divergence" if diverged[b]
-                                 else "loss_floor" if floored[b] else "budget")
-                steps_taken[unit] = step
-            else:
-                next_slot[unit] += 1
-                state.next_step[b] = schedules[unit][next_slot[unit]]
-        running = ~stopped
+            margins, log_loss, increment = _descent(state.preactivations, state)
+            pattern = state.signs * state.preactivations > 0
+            intact = pattern.reshape(len(pattern), -1).all(axis=1)
+            finite = _finite(state, log_loss, increment)
+            diverged = log_loss > state.initial_log_loss + state.margin
+            floored = log_loss < state.floor
+            stopped = ~finite | diverged | floored | (step >= state.max_steps)
+            if not intact.all():
+                for b in np.flatnonzero(state.unbroken & ~intact):
+                    first_break[int(state.index[b])] = step
+                state.unbroken &= intact
+            due = stopped | (state.next_step == step)
+            if due.any():
+                for b in np.flatnonzero(due):
+                    unit = int(state.index[b])
+                    record(b, step, log_loss[b], margins, pattern)
+                    if stopped[b]:
+                        # the order of THEORY.md §2.6 (theorybench.training): the first that applies
+                        reasons[unit] = ("non_finite" if not finite[b] else "divergence" if diverged[b]
+                                         else "loss_floor" if floored[b] else "budget")
+                        steps_taken[unit] = step
+                    else:
+                        state.next_slot[b] += 1
+                        state.next_step[b] = schedules[unit][state.next_slot[b]]
+            running = ~stopped
     return [
         TrainingRun(
             checkpoints=records[unit], stop_reason=reasons[unit], steps_taken=steps_taken[unit],

@@ -113,9 +113,9 @@ class Batching:
 
     work: BatchWork
     key: Callable[[Config], Hashable | None]
-    batches_per_key: int = 4
-    min_size: int = 4
-    max_size: int = 256
+    batches_per_key: int = 2
+    min_size: int = 8
+    max_size: int = 64
 
 
 def plan_batches(units: Sequence[Unit], batching: Batching) -> list[tuple[Unit, ...]]:
