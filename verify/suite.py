@@ -54,9 +54,13 @@ from theorybench.config import (
 )
 from theorybench.errors import ConfigError, UserInputError
 
-REGIMES = ("weak", "strong", "transition", "sub_gaussian", "polynomial", "anisotropic", "beyond")
+REGIMES = ("weak", "strong", "transition", "sub_gaussian", "polynomial", "anisotropic", "phase_diagram",
+           "beyond")
 """Regime labels. ``beyond`` settings are outside every encoded hypothesis (THEORY.md §8): they are
-simulated and reported, and their verdict is always "no encoded theorem applies"."""
+simulated and reported, and their verdict is always "no encoded theorem applies".
+``phase_diagram`` settings span both regimes of §4 (a grid over ||mu|| and d or n): the checks that
+hold run by run judge them (each theorem on the runs meeting its hypotheses), none of the fits
+made along one regime or one ||mu|| sweep does."""
 
 _SETTING_KEYS = ("name", "group", "regime", "notes", "sweep")
 _SUITE_KEYS = ("name", "description", "root_seed", "replicates", "verify", "base", "setting")
