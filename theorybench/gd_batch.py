@@ -109,19 +109,28 @@ def _descent(H: np.ndarray, s: _Stack) -> tuple[np.ndarray, np.ndarray, np.ndarr
     margins = s.y * np.matmul(H * slope, s.a[:, :, None])[:, :, 0]
     if s.loss_rows is None:  # one loss for the whole batch: no row selection
         log_losses = numerics.log_per_sample_loss(margins, s.only_loss)
-        log_g = numerics.log_loss_derivative(margins, s.only_loss)
     else:
         log_losses = np.empty_like(margins)
-        log_g = np.empty_like(margins)
         for loss, rows in s.loss_rows.items():
             log_losses[rows] = numerics.log_per_sample_loss(margins[rows], loss)
-            log_g[rows] = numerics.log_loss_derivative(margins[rows], loss)
     # Row-wise numerics.log_sum_exp and numerics.relative_loss_derivatives: shifted by the row
     # maximum so nothing overflows; a non-finite maximum is passed through (a non_finite stop).
     largest = log_losses.max(axis=1)
-    log_total = largest + np.log(np.sum(np.exp(log_losses - largest[:, None]), axis=1))
-    scale = log_g.max(axis=1)
-    relative = np.exp(log_g - scale[:, None])
+    shifted = np.exp(log_losses - largest[:, None])
+    log_total = largest + np.log(np.sum(shifted, axis=1))
+    if s.only_loss == "exponential":
+        # log g = log l = -u for the exponential loss (numerics): the same shifted exponentials,
+        # computed once (exp is the costliest call of a step once weights reach subnormal range)
+        scale, relative = largest, shifted
+    else:
+        if s.loss_rows is None:
+            log_g = numerics.log_loss_derivative(margins, s.only_loss)
+        else:
+            log_g = np.empty_like(margins)
+            for loss, rows in s.loss_rows.items():
+                log_g[rows] = numerics.log_loss_derivative(margins[rows], loss)
+        scale = log_g.max(axis=1)
+        relative = np.exp(log_g - scale[:, None])
     if not np.isfinite(largest).all():
         log_total = np.where(np.isfinite(largest), log_total, largest)
     if not np.isfinite(scale).all():
