@@ -4,6 +4,10 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/suites.py [--before REV] [--suites S ...] [--workers N] [--out FILE.md]
 
+or, to time the two trees on separate cores of one machine at the same time, one side per call
+(``--which before --before-tree PATH --json before.json``, ``--which after --json after.json``),
+then ``--compare before.json after.json``.
+
 For each suite, the ``report`` command is run twice in a row with the same interpreter and
 packages: once on the source of git revision ``--before`` (exported with ``git archive`` into a
 temporary folder and put first on ``PYTHONPATH``), once on this working tree. The wall time of
@@ -17,6 +21,7 @@ Prints a Markdown table; ``--out`` also writes it to a file.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -38,7 +43,7 @@ def export(revision: str, folder: Path) -> Path:
 
 def report(source: Path, suite: str, out: Path, workers: int | None) -> tuple[float, list[tuple[str, str]]]:
     """Wall seconds of one ``report`` command on `source`, and its (verdict, statement) rows."""
-    env = {**os.environ, "PYTHONPATH": str(source)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "theorybench", "report", suite, "--out", str(out)]
     if workers is not None:
         command += ["--workers", str(workers)]
@@ -50,35 +55,59 @@ def report(source: Path, suite: str, out: Path, workers: int | None) -> tuple[fl
     return wall, verdicts
 
 
+def table(before: dict, after: dict, header: str) -> str:
+    """The Markdown table of two timings {suite: [wall, verdicts]} (before may be empty)."""
+    lines = [header, "", "| suite | before (s) | after (s) | speed-up | same verdicts |",
+             "| --- | ---: | ---: | ---: | --- |"]
+    for suite, (wall, verdicts) in after.items():
+        if suite not in before:
+            lines.append(f"| {suite} | - | {wall:.1f} | - | - |")
+            continue
+        earlier, earlier_verdicts = before[suite]
+        same = "yes" if [tuple(v) for v in earlier_verdicts] == [tuple(v) for v in verdicts] else "NO"
+        lines.append(f"| {suite} | {earlier:.1f} | {wall:.1f} | {earlier / wall:.1f}x | {same} "
+                     f"({len(verdicts)} statements) |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="main", help="git revision to compare with (default main)")
+    parser.add_argument("--before-tree", type=Path, help="an exported source tree to use as 'before'")
     parser.add_argument("--suites", nargs="+", default=["weak_gaussian", "sub_gaussian", "polynomial_tails"])
     parser.add_argument("--workers", type=int, default=None, help="--workers of report (default: all cores)")
-    parser.add_argument("--after-only", action="store_true", help="time this tree only (no --before run)")
+    parser.add_argument("--which", choices=("both", "before", "after"), default="both",
+                        help="time both trees, alternating per suite (default), or one of them")
+    parser.add_argument("--json", type=Path, help="with --which before/after: write {suite: [wall, verdicts]}")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE_JSON", "AFTER_JSON"),
+                        help="print the table of two --json files and exit")
     parser.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     args = parser.parse_args()
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    lines = [f"{os.cpu_count()} logical cores, load average before the run {load}; "
-             f"--workers {args.workers or 'default (all cores)'}; before = {args.before}", "",
-             "| suite | before (s) | after (s) | speed-up | same verdicts |", "| --- | ---: | ---: | ---: | --- |"]
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        before_tree = None if args.after_only else export(args.before, scratch / "before")
-        for suite in args.suites:
-            after, after_verdicts = report(ROOT, suite, scratch / f"after-{suite}", args.workers)
-            if before_tree is None:
-                lines.append(f"| {suite} | - | {after:.1f} | - | - |")
-                continue
-            before, before_verdicts = report(before_tree, suite, scratch / f"before-{suite}", args.workers)
-            same = "yes" if before_verdicts == after_verdicts else "NO"
-            lines.append(f"| {suite} | {before:.1f} | {after:.1f} | {before / after:.1f}x | {same} "
-                         f"({len(after_verdicts)} statements) |")
-            print(lines[-1], flush=True)
-    table = "\n".join(lines) + "\n"
-    print(table)
+    header = (f"{os.cpu_count()} logical cores, load average before the run {load}; "
+              f"--workers {args.workers or 'default (all cores)'}; before = {args.before_tree or args.before}")
+    if args.compare:
+        before, after = (json.loads(path.read_text(encoding="utf-8")) for path in args.compare)
+        result = table(before, after, "Compared: " + " and ".join(str(p) for p in args.compare))
+    else:
+        timings: dict[str, dict] = {"before": {}, "after": {}}
+        with tempfile.TemporaryDirectory() as scratch:
+            scratch = Path(scratch)
+            trees = {"after": ROOT}
+            if args.which != "after":
+                trees["before"] = args.before_tree or export(args.before, scratch / "before")
+            for suite in args.suites:
+                for side in ("after", "before"):
+                    if args.which in ("both", side):
+                        timings[side][suite] = report(trees[side], suite, scratch / f"{side}-{suite}", args.workers)
+                        print(side, suite, f"{timings[side][suite][0]:.1f} s", flush=True)
+        if args.json is not None:
+            args.json.write_text(json.dumps(timings[args.which if args.which != "both" else "after"]),
+                                 encoding="utf-8")
+        result = table(timings["before"], timings["after"] or timings["before"], header)
+    print(result)
     if args.out is not None:
-        args.out.write_text(table, encoding="utf-8")
+        args.out.write_text(result, encoding="utf-8")
 
 
 if __name__ == "__main__":
