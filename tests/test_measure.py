@@ -118,3 +118,11 @@ def test_non_gaussian_noise_has_bounds_but_no_exact_error():
     # the conditional bound (EXACT) is not below the Monte Carlo interval (99.9%, chance <= 1e-3)
     lower, _ = clopper_pearson(final["linear_errors"], final["test_points"], 0.999)
     assert lower <= math.exp(final["log_bound_best"])
+
+
+def test_batch_capacity_keeps_stacked_arrays_near_the_cache_size():
+    from verify.measure import BATCH_ENTRIES, batch_capacity
+
+    assert batch_capacity((16, 10)) == 64                      # capped: 2^15 / 160 = 204
+    assert batch_capacity((100, 64)) == BATCH_ENTRIES // 6400 == 5
+    assert batch_capacity((1000, 100)) == 1                    # never below one unit

@@ -54,6 +54,9 @@ def test_plan_is_a_function_of_the_units_alone():
     many = plan_units(settings(tuple(f"s{i}" for i in range(2))), replicates=5, root_seed=1)
     sizes = [len(b) for b in plan_batches(many, Batching(batch_stand_in, lambda c: 0, 2, 2, 3))]
     assert sizes == [3, 3, 2, 2]
+    # A per-key limit (verify.measure caps a batch's array size) overrides max_size.
+    limited = Batching(batch_stand_in, lambda c: 0, 2, 2, 64, max_size_of=lambda key: 4)
+    assert [len(b) for b in plan_batches(many, limited)] == [4, 3, 3]
     # A small group is never cut below min_size.
     assert [len(b) for b in plan_batches(many, Batching(batch_stand_in, lambda c: 0, 8, 4, 64))] == [4, 3, 3]
 

@@ -369,5 +369,18 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-BATCHING = Batching(work=measure_batch, key=batch_key)
+def batch_capacity(key: tuple[int, int]) -> int:
+    """Most units of shape ``key = (n, m)`` in one batch: about `BATCH_ENTRIES` entries per
+    stacked ``(B, n, m)`` array, at least 1 and at most 64. Past that the arrays of one step leave
+    the cache and a step costs more per unit than in a smaller batch (measured with
+    ``benchmarks/batch.py``: the best batch had 2^14 to 2^16 entries at every (n, m), and 1024
+    units of n = 100, m = 64 ran at half the speed of one at a time; docs/benchmarks.md)."""
+    n, m = key
+    return max(1, min(64, BATCH_ENTRIES // (n * m)))
+
+
+# See batch_capacity.
+BATCH_ENTRIES = 2**15
+
+BATCHING = Batching(work=measure_batch, key=batch_key, max_size_of=batch_capacity)
 """How `theorybench report` runs this module's units: batched by `batch_key` (`verify.runner`)."""

@@ -109,6 +109,9 @@ class Batching:
     min_size, max_size : int
         Batch sizes aimed at: no smaller than ``min_size`` units (unless the group is), and never
         larger than ``max_size`` (more batches then).
+    max_size_of : callable or None
+        ``max_size_of(key)``: a per-key ``max_size`` (a batch's arrays grow with its units' sizes,
+        and past the cache a larger batch is slower, docs/benchmarks.md); None: ``max_size``.
     """
 
     work: BatchWork
@@ -116,6 +119,7 @@ class Batching:
     batches_per_key: int = 2
     min_size: int = 8
     max_size: int = 64
+    max_size_of: Callable[[Hashable], int] | None = None
 
 
 def plan_batches(units: Sequence[Unit], batching: Batching) -> list[tuple[Unit, ...]]:
@@ -124,16 +128,19 @@ def plan_batches(units: Sequence[Unit], batching: Batching) -> list[tuple[Unit, 
     Units are grouped by ``batching.key`` (groups in order of first appearance, units in
     canonical order within a group); a group of ``N`` units is cut into
     ``k = max(min(batches_per_key, ceil(N / min_size)), ceil(N / max_size))`` consecutive
-    batches whose sizes differ by at most one. A unit whose key is None is a batch of its own.
+    batches whose sizes differ by at most one (``max_size`` from ``max_size_of(key)`` when given).
+    A unit whose key is None is a batch of its own.
     """
     groups: dict[Hashable, list[Unit]] = {}
     for unit in units:
         key = batching.key(unit.config)
         groups.setdefault(("alone", unit.key) if key is None else ("key", key), []).append(unit)
     batches: list[tuple[Unit, ...]] = []
-    for members in groups.values():
+    for (kind, key), members in groups.items():
+        limit = batching.max_size_of(key) if batching.max_size_of is not None and kind == "key" \
+            else batching.max_size
         count = max(min(batching.batches_per_key, math.ceil(len(members) / batching.min_size)),
-                    math.ceil(len(members) / batching.max_size))
+                    math.ceil(len(members) / max(limit, 1)))
         size, larger = divmod(len(members), count)
         start = 0
         for index in range(count):
