@@ -37,6 +37,7 @@ VERDICT_ROW = re.compile(r"^\| \**(PASS|FAIL|INCONCLUSIVE|NOT APPLICABLE)\** \| 
 def export(revision: str, folder: Path) -> Path:
     """The source tree of `revision` in `folder` (git archive | tar)."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True).stdout
+    folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
 
