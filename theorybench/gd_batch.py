@@ -131,13 +131,14 @@ def _descent(H: np.ndarray, s: _Stack) -> tuple[np.ndarray, np.ndarray, np.ndarr
                 log_g[rows] = numerics.log_loss_derivative(margins[rows], loss)
         scale = log_g.max(axis=1)
         relative = np.exp(log_g - scale[:, None])
-    if not np.isfinite(largest).all():
+    # A sum is non-finite whenever a term is, so one reduction tells whether any row needs this.
+    if not math.isfinite(largest.sum()):
         log_total = np.where(np.isfinite(largest), log_total, largest)
-    if not np.isfinite(scale).all():
+    if not math.isfinite(scale.sum()):
         relative[~np.isfinite(scale)] = np.nan
     # exp overflows to inf beyond 709.78: a loss above e^709, recorded as non_finite.
-    factor = s.step_size / n * np.exp(scale)
-    if s.normalized.any():
+    factor = s.step_over_n * np.exp(scale)
+    if s.any_normalized:
         factor = np.where(s.normalized, s.step_size * np.exp(scale - log_total), factor)
     coefficients = factor[:, None] * relative * s.y
     increment = coefficients[:, :, None] * s.a[:, None, :] * slope
@@ -200,12 +201,13 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
         signs=np.stack([np.sign(a)[None, :] * y[:, None] for _, y, a, _, _ in validated]),
         initial_norm_sq=np.array([float(np.sum(np.square(W0))) for _, _, _, W0, _ in validated]),
         step_size=np.array([t.step_size for t in trainings]),
+        step_over_n=np.array([t.step_size for t in trainings]) / n,  # the same division as train's
         normalized=np.array([t.normalized for t in trainings]),
         floor=np.array([t.log_loss_floor for t in trainings]),
         margin=np.array([t.divergence_log_margin for t in trainings]),
         max_steps=np.array([t.max_steps for t in trainings]),
         loss=np.array([t.loss for t in trainings]),
-        initial_log_loss=np.zeros(count),
+        divergence_above=np.zeros(count),  # log L(0) + margin, set at step 0
         next_step=np.array([schedule[1] for schedule in schedules]),  # step 0 is recorded below
         next_slot=np.ones(count, dtype=np.int64),  # index of next_step in the unit's schedule
         unbroken=np.ones(count, dtype=bool),
@@ -215,10 +217,13 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
     reasons: list[str] = ["budget"] * count
     steps_taken = [0] * count
 
-    def group_losses() -> None:
+    def regroup() -> None:
+        """Per-stack constants that change only when units leave the stack."""
         names = sorted(set(state.loss.tolist()))
         state.only_loss = names[0] if len(names) == 1 else None
         state.loss_rows = None if len(names) == 1 else {name: state.loss == name for name in names}
+        state.any_normalized = bool(state.normalized.any())
+        state.first_budget = int(state.max_steps.min()) if len(state) else 0
 
     def record(b: int, step: int, log_loss: float, margins: np.ndarray, pattern: np.ndarray) -> None:
         unit = int(state.index[b])
@@ -233,11 +238,11 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
             train_error=_train_error(margins[b]), coefficients=coefficients, weights=None))
 
     step = 0
-    group_losses()
+    regroup()
     # Overflow and NaN are states recorded as the non_finite stop reason, not warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         margins, log_loss, increment = _descent(state.preactivations, state)
-        state.initial_log_loss = log_loss.copy()
+        state.divergence_above = log_loss + state.margin
         pattern = state.signs * state.preactivations > 0
         # Only a non-finite start stops before the first step; the other rules are about progress.
         running = _finite(state, log_loss, increment)
@@ -245,13 +250,15 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
             record(b, 0, log_loss[b], margins, pattern)
             if not running[b]:
                 reasons[b] = "non_finite"
+        next_due = int(state.next_step.min())  # the earliest checkpoint of a running unit
         while True:
-            if not running.all():  # drop the stopped units from the stack
+            if running is not None:  # drop the stopped units from the stack
                 state.keep(running)
                 increment = increment[running]
-                group_losses()
-            if len(state) == 0:
-                break
+                regroup()
+                if len(state) == 0:
+                    break
+                next_due = int(state.next_step.min())
             step += 1
             state.coefficients += increment
             # H = K A + H(0) in H's own buffer (addition commutes: the same bits as H(0) + K A)
@@ -260,28 +267,32 @@ def train_batch(problems: Sequence[Problem], trainings: Sequence[TrainingConfig]
             margins, log_loss, increment = _descent(state.preactivations, state)
             pattern = state.signs * state.preactivations > 0
             intact = pattern.reshape(len(pattern), -1).all(axis=1)
-            finite = _finite(state, log_loss, increment)
-            diverged = log_loss > state.initial_log_loss + state.margin
-            floored = log_loss < state.floor
-            stopped = ~finite | diverged | floored | (step >= state.max_steps)
             if not intact.all():
                 for b in np.flatnonzero(state.unbroken & ~intact):
                     first_break[int(state.index[b])] = step
                 state.unbroken &= intact
-            due = stopped | (state.next_step == step)
-            if due.any():
-                for b in np.flatnonzero(due):
-                    unit = int(state.index[b])
-                    record(b, step, log_loss[b], margins, pattern)
-                    if stopped[b]:
-                        # the order of THEORY.md §2.6 (theorybench.training): the first that applies
-                        reasons[unit] = ("non_finite" if not finite[b] else "divergence" if diverged[b]
-                                         else "loss_floor" if floored[b] else "budget")
-                        steps_taken[unit] = step
-                    else:
-                        state.next_slot[b] += 1
-                        state.next_step[b] = schedules[unit][state.next_slot[b]]
-            running = ~stopped
+            finite = _finite(state, log_loss, increment)
+            # Neither diverged nor below the floor (NaN compares False, but is not finite).
+            going = finite & (log_loss <= state.divergence_above) & (log_loss >= state.floor)
+            if step >= state.first_budget:
+                going &= step < state.max_steps
+            running = None if going.all() else going
+            if running is None and step < next_due:
+                continue
+            for b in np.flatnonzero(~going | (state.next_step == step)):
+                unit = int(state.index[b])
+                record(b, step, log_loss[b], margins, pattern)
+                if not going[b]:
+                    # the order of THEORY.md §2.6 (theorybench.training): the first that applies
+                    value = log_loss[b]
+                    reasons[unit] = ("non_finite" if not finite[b] else "divergence"
+                                     if value > state.divergence_above[b] else "loss_floor"
+                                     if value < state.floor[b] else "budget")
+                    steps_taken[unit] = step
+                else:
+                    state.next_slot[b] += 1
+                    state.next_step[b] = schedules[unit][state.next_slot[b]]
+            next_due = int(state.next_step.min())
     return [
         TrainingRun(
             checkpoints=records[unit], stop_reason=reasons[unit], steps_taken=steps_taken[unit],
