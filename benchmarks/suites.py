@@ -11,7 +11,9 @@ then ``--compare before.json after.json``.
 For each suite, the ``report`` command is run twice in a row with the same interpreter and
 packages: once on the source of git revision ``--before`` (exported with ``git archive`` into a
 temporary folder and put first on ``PYTHONPATH``), once on this working tree. The wall time of
-each whole command (start-up, sweep, analysis and rendering) is measured from outside, and the
+each whole command (start-up, sweep, analysis and rendering) is measured from outside, with its
+CPU time (user + system, the command and its worker processes: on a shared machine the robust
+figure, since wall time there mostly measures the neighbours), and the
 verdict table of each report (``report.md``: verdict and statement of every row) is compared, so
 the table says whether the faster code reaches the same conclusions. Runs alternate per suite, so
 the before/after ratio of a suite comes from two adjacent runs on the same machine state.
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,32 +45,37 @@ def export(revision: str, folder: Path) -> Path:
     return folder
 
 
-def report(source: Path, suite: str, out: Path, workers: int | None) -> tuple[float, list[tuple[str, str]]]:
-    """Wall seconds of one ``report`` command on `source`, and its (verdict, statement) rows."""
+def report(source: Path, suite: str, out: Path, workers: int | None) -> tuple[float, list[tuple[str, str]], float]:
+    """Wall seconds of one ``report`` command on `source`, its (verdict, statement) rows, and the
+    CPU seconds (user + system) of the command and every process it waited for (its workers)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "theorybench", "report", suite, "--out", str(out)]
     if workers is not None:
         command += ["--workers", str(workers)]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=source, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     verdicts = [match.groups() for line in (out / "report.md").read_text(encoding="utf-8").splitlines()
                 if (match := VERDICT_ROW.match(line))]
-    return wall, verdicts
+    return wall, verdicts, cpu
 
 
 def table(before: dict, after: dict, header: str) -> str:
-    """The Markdown table of two timings {suite: [wall, verdicts]} (before may be empty)."""
-    lines = [header, "", "| suite | before (s) | after (s) | speed-up | same verdicts |",
-             "| --- | ---: | ---: | ---: | --- |"]
-    for suite, (wall, verdicts) in after.items():
+    """The Markdown table of two timings {suite: [wall, verdicts, cpu]} (before may be empty)."""
+    lines = [header, "", "| suite | wall before (s) | wall after (s) | wall speed-up | CPU before (s) "
+             "| CPU after (s) | CPU speed-up | same verdicts |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for suite, (wall, verdicts, cpu) in after.items():
         if suite not in before:
-            lines.append(f"| {suite} | - | {wall:.1f} | - | - |")
+            lines.append(f"| {suite} | - | {wall:.1f} | - | - | {cpu:.1f} | - | - |")
             continue
-        earlier, earlier_verdicts = before[suite]
+        earlier, earlier_verdicts, earlier_cpu = before[suite]
         same = "yes" if [tuple(v) for v in earlier_verdicts] == [tuple(v) for v in verdicts] else "NO"
-        lines.append(f"| {suite} | {earlier:.1f} | {wall:.1f} | {earlier / wall:.1f}x | {same} "
-                     f"({len(verdicts)} statements) |")
+        lines.append(f"| {suite} | {earlier:.1f} | {wall:.1f} | {earlier / wall:.1f}x | {earlier_cpu:.1f} "
+                     f"| {cpu:.1f} | {earlier_cpu / cpu:.1f}x | {same} ({len(verdicts)} statements) |")
     return "\n".join(lines) + "\n"
 
 
@@ -101,7 +109,8 @@ def main() -> None:
                 for side in ("after", "before"):
                     if args.which in ("both", side):
                         timings[side][suite] = report(trees[side], suite, scratch / f"{side}-{suite}", args.workers)
-                        print(side, suite, f"{timings[side][suite][0]:.1f} s", flush=True)
+                        wall, _, cpu = timings[side][suite]
+                        print(side, suite, f"{wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
         if args.json is not None:
             args.json.write_text(json.dumps(timings[args.which if args.which != "both" else "after"]),
                                  encoding="utf-8")
