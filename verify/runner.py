@@ -15,7 +15,9 @@ Seeds: unit ``(setting_index, replicate)`` of a suite with root seed ``S`` runs
 
 .. math:: \\mathrm{seed} = \\texttt{SeedSequence}(S, \\texttt{spawn\\_key}=(i, r)).\\texttt{generate\\_state}(1)[0],
 
-so every row is reproducible alone with ``theorybench simulate`` on its configuration.
+so every row is reproducible alone with ``theorybench simulate`` on its configuration (to
+rounding when the unit ran in a batch: batched gradient descent equals the single-unit engine to
+1e-12 relative, `theorybench.gd_batch`).
 
 Rows as stored: the work unit's rows plus ``config_hash`` (`theorybench.config.config_hash` of
 the unit's configuration, seed included), ``seed``, ``package_version`` and ``unit_rows`` (see
