@@ -160,3 +160,20 @@ def test_step_one_criterion_covers_the_hinge_loss():
     # trainer's first step pair by pair, as for the other losses.
     final = measure(tiny(training={"loss": "hinge", "max_steps": 5}), "hinge", 0)[-1]
     assert final["step1_pairs"] == 32 and final["step1_disagreements"] == 0
+def test_batch_capacity_keeps_stacked_arrays_near_the_cache_size():
+    from verify.measure import BATCH_ENTRIES, batch_capacity
+
+    assert batch_capacity((16, 10)) == 64                      # capped: 2^15 / 160 = 204
+    assert batch_capacity((100, 64)) == BATCH_ENTRIES // 6400 == 5
+    assert batch_capacity((1000, 100)) == 1                    # never below one unit
+
+
+def test_units_the_batched_engine_cannot_run_are_not_batched():
+    # Issue 14's features are implemented by train() only: such units run alone (batch_key None).
+    from verify.measure import batch_key
+
+    assert batch_key(tiny()) is not None
+    for changes in ({"training": {"loss": "hinge"}}, {"training": {"stop_on_zero_train_error": True}},
+                    {"training": {"stop_on_pattern_reached": True}},
+                    {"evaluation": {"test_points_at_checkpoints": 10}}):
+        assert batch_key(tiny(**changes)) is None, changes

@@ -82,7 +82,8 @@ def test_every_shipped_suite_loads_and_covers_valid_regimes(name):
 def test_quick_suite_represents_every_regime_of_the_issue():
     suite = load_suite("quick")
     regimes = {s.regime for s in suite.settings}
-    assert regimes == set(REGIMES)
+    # phase_diagram is the grid of its own suite (issue 13), not a regime the smoke test samples
+    assert regimes == set(REGIMES) - {"phase_diagram"}
     noises = {s.config.data.noise.family for s in suite.settings}
     assert {"gaussian", "rademacher", "uniform", "student_t"} <= noises
     covariances = {s.config.data.covariance.family for s in suite.settings}

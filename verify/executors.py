@@ -5,7 +5,10 @@ Three kinds, chosen by ``theorybench report --executor``:
 - ``process`` (default): a local `concurrent.futures.ProcessPoolExecutor` with one worker per
   available core, started with the ``spawn`` method so that a worker inherits no open file (in
   particular not the results folder's lock, `verify.storage.ResultsFile.lock`); each worker exits
-  within `PARENT_POLL_S` seconds of its parent's death, even a SIGKILL, instead of lingering.
+  within `PARENT_POLL_S` seconds of its parent's death, even a SIGKILL, instead of lingering, and
+  runs its BLAS on one thread (`threadpoolctl`): the parallelism is one unit batch per core, and
+  a BLAS pool per worker would only make the workers fight over the cores (the small products of
+  a sweep gain nothing from threads, docs/benchmarks.md).
   As always with ``spawn``, a script that runs a sweep must guard it with
   ``if __name__ == "__main__":`` (the ``theorybench`` command does);
 - ``serial``: `SerialExecutor`, every unit in the calling process, in submission order (tests,
@@ -37,8 +40,24 @@ EXECUTORS = ("process", "serial", "dask")
 PARENT_POLL_S = 1.0
 
 
+_BLAS_LIMITS: list[Any] = []  # keeps a worker's threadpoolctl limit referenced for its lifetime
+
+
+def limit_blas_to_one_thread() -> None:
+    """Run this process's BLAS (and OpenMP) pools on one thread each, from now on."""
+    from threadpoolctl import threadpool_limits
+
+    _BLAS_LIMITS.append(threadpool_limits(limits=1))
+
+
+def _init_worker(parent: int) -> None:
+    """Pool-worker initializer: one BLAS thread (module docstring), exit with the parent."""
+    limit_blas_to_one_thread()
+    _exit_with_parent(parent)
+
+
 def _exit_with_parent(parent: int) -> None:
-    """Pool-worker initializer: exit as soon as the parent process is gone, and ignore Ctrl-C.
+    """Exit as soon as the parent process is gone, and ignore Ctrl-C.
 
     A pool worker blocks reading its task queue, whose pipe it holds open itself, so it would never
     see the parent die; an orphan is re-parented, which `os.getppid` reveals. Ctrl-C reaches the
@@ -126,6 +145,8 @@ def _dask_executor(workers: int, scheduler: str | None, timeout_s: float) -> Ite
                 f"({error}). Give the address a running scheduler prints, e.g. tcp://host:8786, or "
                 "leave --scheduler out to start a local cluster."
             ) from None
+        if scheduler is None:  # our own workers; a user's cluster keeps its own settings
+            client.run(limit_blas_to_one_thread)
         # pure=False: every unit is a distinct task; dask need not hash the arguments to dedupe.
         yield client.get_executor(pure=False)
 
@@ -163,7 +184,7 @@ def open_executor(kind: str = "process", *, workers: int | None = None,
         yield SerialExecutor()
     elif kind == "process":
         with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+                                 initializer=_init_worker, initargs=(os.getpid(),)) as pool:
             try:
                 yield pool
             except BaseException:

@@ -53,9 +53,12 @@ from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
 from theorybench.evaluation import checkpoint_test_errors, count_errors
 from theorybench.network import leaky_relu, leaky_relu_derivative
-from theorybench.sampling import sample_initialisation, sample_test_set, sample_training_set, streams
+from theorybench.gd_batch import Problem, train_batch
+from theorybench.noise import sample_noise
+from theorybench.sampling import sample_initialisation, sample_labels, sample_training_set, streams
 from theorybench.training import train
 from verify.checks import BORDERLINE_RELATIVE
+from verify.runner import Batching
 
 # Test points are drawn in chunks of at most this many float64 entries per array (16 MiB).
 CHUNK_ENTRIES = 2**21
@@ -63,6 +66,8 @@ CHUNK_ENTRIES = 2**21
 
 def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]]:
     """All rows of one (setting, replicate); deterministic in ``config`` (seed included).
+
+    The batch of one of `measure_batch`.
 
     Parameters
     ----------
@@ -78,14 +83,68 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
     list of dict
         Checkpoint rows by increasing step, then the final row (see the module docstring).
     """
+    return measure_batch([(config, setting, replicate)])[0]
+
+
+def batch_key(config: Config) -> tuple[int, int] | None:
+    """Units that may share a batch (`verify.runner.Batching`): Gram-space runs with the same
+    ``(n, m)``, which `theorybench.gd_batch.train_batch` advances together; None (alone) for the
+    weight-space reference implementation and for the features the batched engine lacks."""
+    training = config.training
+    if training.implementation != "gram":
+        return None
+    # The batched engine implements the exponential and logistic losses with the budget, loss-floor,
+    # divergence and non-finite stop rules; the hinge loss, the stop rules by name and the test
+    # error along training run alone through `train` (the same rows, only unbatched).
+    if (training.loss == "hinge" or training.stop_on_zero_train_error or training.stop_on_pattern_reached
+            or config.evaluation.test_points_at_checkpoints > 0):
+        return None
+    return (config.data.n, config.network.m)
+
+
+def measure_batch(units: list[tuple[Config, str, int]]) -> list[list[dict[str, Any]]]:
+    """The rows of several units, one list per unit, with gradient descent batched.
+
+    Each unit samples from its own seed exactly as alone; units of one `batch_key` are trained
+    together by `theorybench.gd_batch.train_batch` (the same trajectories as
+    `theorybench.training.train` up to rounding, docs/theory.md §2.5), the others one by one. The
+    rest (limit direction, Monte Carlo test points, theory columns) is computed once per unit.
+    Deterministic in the list of units: the same batch gives the same rows, bit for bit.
+    """
+    sampled = [_sample(config) for config, _, _ in units]
+    runs: list[Any] = [None] * len(units)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, (config, _, _) in enumerate(units):
+        key = batch_key(config)
+        if key is None:
+            problem = sampled[index][0]
+            runs[index] = train(problem.X, problem.y, problem.a, problem.W0, problem.gamma, config.training)
+        else:
+            groups.setdefault(key, []).append(index)
+    for indices in groups.values():
+        batch = train_batch([sampled[i][0] for i in indices], [units[i][0].training for i in indices])
+        for index, run in zip(indices, batch):
+            runs[index] = run
+    return [_unit_rows(config, setting, replicate, sampled[index], runs[index])
+            for index, (config, setting, replicate) in enumerate(units)]
+
+
+def _sample(config: Config) -> tuple[Problem, Any, np.random.Generator]:
+    """The unit's training problem, its training set and its test stream, from ``config.seed``."""
     data_rng, init_rng, test_rng = streams(config.seed)
     training_set = sample_training_set(config.data, data_rng)
-    X, y = training_set.X, training_set.y
-    a = config.network.second_layer()
-    gamma = config.network.gamma
     W0 = sample_initialisation(config.network, config.data.d, init_rng)
-    run = train(X, y, a, W0, gamma, config.training)
-    K = X @ X.T
+    problem = Problem(X=training_set.X, y=training_set.y, a=config.network.second_layer(), W0=W0,
+                      gamma=config.network.gamma)
+    return problem, training_set, test_rng
+
+
+def _unit_rows(config: Config, setting: str, replicate: int, sampled: tuple[Problem, Any, np.random.Generator],
+               run: Any) -> list[dict[str, Any]]:
+    """Checkpoint rows and the final row of one trained unit (module docstring)."""
+    problem, training_set, test_rng = sampled
+    X, y, a, W0, gamma = problem.X, problem.y, problem.a, problem.W0, problem.gamma
+    K = run.gram if run.gram is not None else X @ X.T
 
     limit = limit_direction(X, y, a, gamma)
     certified = limit.refusal is None and limit.certificate.ok
@@ -223,24 +282,27 @@ def _test_chunks(config: Config, M: np.ndarray, rng: np.random.Generator):
 
     Gaussian noise: ``X M^T`` is sampled exactly in law as ``y M mu + e R`` with ``R`` the
     triangular factor of ``(M Sigma^{1/2})^T`` (as `theorybench.evaluation` does for one network),
-    O(k^2) per point for k rows instead of O(k d). Other families: d-dimensional points.
+    O(k^2) per point for k rows instead of O(k d). Other families: the d-dimensional noise of
+    `theorybench.sampling.sample_test_set` (the same draws, in the same order), projected without
+    forming the points, :math:`X M^\\top = y (M\\mu)^\\top + \\xi (M \\Sigma^{1/2})^\\top`
+    (:math:`\\Sigma^{1/2}` symmetric, EXACT): one pass over the noise instead of four.
     """
     data = config.data
     points = config.evaluation.test_points
     gaussian = data.noise.family == "gaussian"
     width = M.shape[0] if gaussian else data.d
     per_chunk = max(1, CHUNK_ENTRIES // max(width, 1))
+    mean = M @ data.mean_vector()
+    projection = covariance_sqrt_apply(data, M)  # M Sigma^{1/2}, shape (k, d)
     if gaussian:
-        mean = M @ data.mean_vector()
-        R = np.linalg.qr(covariance_sqrt_apply(data, M).T, mode="r")
+        R = np.linalg.qr(projection.T, mode="r")
     for start in range(0, points, per_chunk):
         count = min(per_chunk, points - start)
+        labels = sample_labels(data.class_balance, rng, count)
         if gaussian:
-            labels = np.where(rng.random(count) < data.class_balance, 1.0, -1.0)
             yield labels, np.outer(labels, mean) + rng.standard_normal((count, R.shape[0])) @ R
         else:
-            X_test, labels = sample_test_set(data, rng, count)
-            yield labels, X_test @ M.T
+            yield labels, np.outer(labels, mean) + sample_noise(data.noise, rng, (count, data.d)) @ projection.T
 
 
 def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray | None,
@@ -371,3 +433,20 @@ def _number(value: Any) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def batch_capacity(key: tuple[int, int]) -> int:
+    """Most units of shape ``key = (n, m)`` in one batch: about `BATCH_ENTRIES` entries per
+    stacked ``(B, n, m)`` array, at least 1 and at most 64. Past that the arrays of one step leave
+    the cache and a step costs more per unit than in a smaller batch (measured with
+    ``benchmarks/batch.py``: the best batch had 2^14 to 2^16 entries at every (n, m), and 1024
+    units of n = 100, m = 64 ran at half the speed of one at a time; docs/benchmarks.md)."""
+    n, m = key
+    return max(1, min(64, BATCH_ENTRIES // (n * m)))
+
+
+# See batch_capacity.
+BATCH_ENTRIES = 2**15
+
+BATCHING = Batching(work=measure_batch, key=batch_key, max_size_of=batch_capacity)
+"""How `theorybench report` runs this module's units: batched by `batch_key` (`verify.runner`)."""

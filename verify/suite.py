@@ -55,9 +55,13 @@ from theorybench.config import (
 from theorybench.errors import ConfigError, UserInputError, shown
 from theorybench.safeio import parse_toml, read_user_file
 
-REGIMES = ("weak", "strong", "transition", "sub_gaussian", "polynomial", "anisotropic", "beyond")
+REGIMES = ("weak", "strong", "transition", "sub_gaussian", "polynomial", "anisotropic", "phase_diagram",
+           "beyond")
 """Regime labels. ``beyond`` settings are outside every encoded hypothesis (docs/theory.md §8): they are
-simulated and reported, and their verdict is always "no encoded theorem applies"."""
+simulated and reported, and their verdict is always "no encoded theorem applies".
+``phase_diagram`` settings span both regimes of §4 (a grid over ||mu|| and d or n): the checks that
+hold run by run judge them (each theorem on the runs meeting its hypotheses), none of the fits
+made along one regime or one ||mu|| sweep does."""
 
 # Settings one [[setting]] may expand to: every point is a configuration built and validated here,
 # and a unit (or more) of the sweep; ten thousand is far past any report a person reads.

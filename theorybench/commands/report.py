@@ -2,7 +2,8 @@
 [--workers N] [--resume] [--seed S]`: sweep a suite, judge every encoded statement, write the report.
 
 SUITE is a shipped suite name or a TOML path (default ``quick``), loaded by
-``verify.suite.load_suite``. Every (setting, replicate) unit runs ``verify.measure.measure``
+``verify.suite.load_suite``. Every (setting, replicate) unit runs ``verify.measure.measure``, in
+the batches of ``verify.measure.BATCHING`` (units of the same n and m trained together),
 through the chosen executor (`verify.executors`); rows go to ``DIR/rows.jsonl`` as units finish
 (`verify.runner`, `verify.storage`), so an interrupted run continues with ``--resume``. The
 content of the report comes from ``verify.analysis.analyse(suite, rows)`` (sections) and is
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import platform
@@ -220,7 +222,7 @@ def run(args) -> int:
     # verify is imported here, not at module level: the CLI imports every command to build --help.
     from theorybench.config import config_hash  # numpy: not needed to build the parser
     from verify.executors import available_cores, in_flight_limit, open_executor
-    from verify.measure import measure
+    measurement = importlib.import_module("verify.measure")
     from verify.runner import check_writable, plan_units, run_sweep
     from verify.storage import ResultsFile
     from verify.suite import load_suite
@@ -245,8 +247,10 @@ def run(args) -> int:
                       + ("" if args.seed is None else f" --seed {args.seed}"))
     try:
         with open_executor(args.executor, workers=args.workers, scheduler=args.scheduler) as executor:
-            outcome = run_sweep(units, measure, results, executor, resume=args.resume, max_in_flight=in_flight,
-                                allow_version_mix=args.allow_version_mix)
+            # A work module that declares no batching (a stand-in in the tests) runs unit by unit.
+            outcome = run_sweep(units, measurement.measure, results, executor, resume=args.resume,
+                                max_in_flight=in_flight, allow_version_mix=args.allow_version_mix,
+                                batching=getattr(measurement, "BATCHING", None))
     except KeyboardInterrupt:
         raise Interrupted(signal.SIGINT, resume_hint, resume_command) from None
     except Interrupted as interruption:
