@@ -135,3 +135,10 @@ def test_key_numbers_name_the_fitted_constant():
     assert key_number(row("k", numbers={"fitted_exponent_median": 1.2526}), keep) == \
         "1 − cos(W(t), Ŵ) ≈ a (log t)^−b with median b = 1.25 (2 expected)"
     assert key_number(row("k", numbers={}), keep) == ""
+
+
+def test_candidate_labels_name_the_exponent_and_its_sigma_family():
+    from verify.claims import result_label
+
+    assert result_label(row("reconstructed.candidate[psi_alt, spiked[e1]]")) == "psi_alt (spiked[e1])"
+    assert result_label(row("reconstructed.candidate[psi]")) == "psi (all)"

@@ -201,6 +201,10 @@ def key_number(result: Any, keep: Callable[[str], bool]) -> str:
 def result_label(result: Any) -> str:
     """A short name of a statement: the qualifier in its key (``band[5.1, trained network]`` ->
     ``trained network``), else the key's last dotted part."""
+    if result.key.startswith("reconstructed.candidate["):
+        # ``candidate[psi_de, spiked[e1]]``: the candidate and its Sigma family, both needed.
+        name, _, scope = result.key[len("reconstructed.candidate["):-1].partition(", ")
+        return f"{name} ({scope or 'all'})"
     inner = re.search(r"\[([^\]]*)\]", result.key)
     if inner:
         return inner.group(1).split(",")[-1].strip()
