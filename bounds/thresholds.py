@@ -19,10 +19,12 @@ consequence of the encoded statement and carries its provenance.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Mapping
 
+import mpmath
 import sympy as sp
 
 from bounds import boundaries, symbolic
@@ -76,6 +78,13 @@ def _symbol(name: str) -> sp.Symbol:
     return _SYMBOLS[name]
 
 
+@functools.lru_cache(maxsize=None)
+def _symbolic_roots(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol) -> tuple[sp.Expr, ...]:
+    # The roots as expressions in the other symbols do not depend on their values: solved once per
+    # (condition, variable), since sympy's solve costs up to seconds (a quadratic in sqrt(d)).
+    return tuple(sp.expand_log(r, force=True) for r in sp.solve(sp.Eq(lhs, rhs), variable))
+
+
 class NoRoot(ValueError):
     """A condition that never switches as the variable grows: it holds everywhere or nowhere."""
 
@@ -85,11 +94,10 @@ def _atom_root(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol,
     # sympy does not know that log(n) > 0 for n >= 2, so sign-ambiguous roots are kept by solve and
     # the positive one is picked numerically.
     try:
-        solutions = sp.solve(sp.Eq(lhs, rhs), variable)
+        roots = _symbolic_roots(lhs, rhs, variable)
     except NotImplementedError:
         raise UserInputError(f"{lhs} = {rhs} has no closed-form solution in {variable}; evaluate "
                              "the condition at given values instead.") from None
-    roots = [sp.expand_log(r, force=True) for r in solutions]
     # Squaring (sqrt(d) in the typical Case 2) makes solve return roots of the squared equation
     # too; only a root that satisfies the equation itself is a threshold.
     roots = [r for r in roots if r != 0 and _numeric(r, values) > 0
@@ -150,10 +158,19 @@ def _numeric(expression: sp.Expr, values: Mapping[str, float]) -> float:
     missing = [s.name for s in expression.free_symbols if s.name not in values]
     if missing:
         raise UserInputError(f"a value is needed for {', '.join(sorted(missing))}.")
-    free = {s: sp.Float(values[s.name], 30) for s in expression.free_symbols}
-    value = complex(expression.subs(free).evalf(30))
+    symbols, function = _mpmath_function(expression)
+    # 30 digits, as sympy's evalf(30) gave, through a cached mpmath function: substituting and
+    # evaluating the expression tree anew cost seconds per threshold for the roots of a quadratic.
+    with mpmath.workdps(30):
+        value = complex(mpmath.mpc(function(*(mpmath.mpf(values[s.name]) for s in symbols))))
     # A root that is complex at these values is no threshold; it is filtered out as nan.
     return value.real if abs(value.imag) <= 1e-25 * max(abs(value.real), 1.0) else math.nan
+
+
+@functools.lru_cache(maxsize=None)
+def _mpmath_function(expression: sp.Expr):
+    symbols = tuple(sorted(expression.free_symbols, key=lambda s: s.name))
+    return symbols, sp.lambdify(symbols, expression, modules="mpmath")
 
 
 def smallest_dimension(statement_name: str, values: Mapping[str, float]) -> Threshold:

@@ -240,19 +240,28 @@ def test_simulate_on_a_full_disk_leaves_no_result_file(tmp_path, capsys, small_d
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_report_says_how_to_resume(tmp_path, capsys, clean, monkeypatch, plain_analysis,
                                                   signal_number):
-    suite, rows = clean
-    real = verify.measure.measure
+    suite, _ = clean
+    from verify.runner import Batching
+
+    # Batches of one unit, so that an interrupt falls between units; the reference rows are those
+    # of an uninterrupted run with the same batches (batch composition is part of the result).
+    def batches_of_one(work):
+        return Batching(work=work, key=verify.measure.batch_key, max_size_of=lambda key: 1)
+
+    monkeypatch.setattr(verify.measure, "BATCHING", batches_of_one(verify.measure.measure_batch))
+    assert report(suite, tmp_path / "reference") == 0
+    rows = (tmp_path / "reference" / "rows.jsonl").read_bytes()
     calls = []
 
-    def interrupted_on_the_third_unit(config, setting, replicate):
-        calls.append(setting)
+    def interrupted_on_the_third_unit(units):
+        calls.append(units)
         if len(calls) == 3:
             if signal_number == signal.SIGINT:
                 raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
             os.kill(os.getpid(), signal.SIGTERM)  # theorybench.cli's handler raises from here
-        return real(config, setting, replicate)
+        return verify.measure.measure_batch(units)
 
-    monkeypatch.setattr(verify.measure, "measure", interrupted_on_the_third_unit)
+    monkeypatch.setattr(verify.measure, "BATCHING", batches_of_one(interrupted_on_the_third_unit))
     status = report(suite, tmp_path / "out")
     message = " ".join(capsys.readouterr().err.split())
     assert status == 128 + signal_number
@@ -260,7 +269,7 @@ def test_an_interrupted_report_says_how_to_resume(tmp_path, capsys, clean, monke
     assert f"theorybench report {suite} --out {tmp_path / 'out'} --resume" in message
     kept = (tmp_path / "out" / "rows.jsonl").read_bytes()
     assert len(kept.splitlines()) == 2 * 4  # the two units finished before the interrupt
-    monkeypatch.setattr(verify.measure, "measure", real)
+    monkeypatch.setattr(verify.measure, "BATCHING", batches_of_one(verify.measure.measure_batch))
     assert report(suite, tmp_path / "out", "--resume") == 0
     assert (tmp_path / "out" / "rows.jsonl").read_bytes() == rows
 
