@@ -112,7 +112,7 @@ def test_headline_summarises_the_papers_claims_only():
     assert '<p class="headline v-PASS">The paper&#x27;s claims: PASS — 1 claim(s) judged: 1 PASS.</p>' in page
     assert "**The paper's claims: PASS — 1 claim(s) judged: 1 PASS.**" in text
     # the open question is neutral, the self-check FAIL stays red in its own box
-    assert '<span class="chip neutral">FAIL</span> psi: Because of reconstructed.candidate[psi].' in page
+    assert '<span class="chip neutral">FAIL</span> psi (all): Because of reconstructed.candidate[psi].' in page
     assert '<span class="chip v-FAIL">FAIL</span> statement exact.gaussian_error' in page
     assert page.index('id="claims"') < page.index("Open questions") < page.index("Self-checks")
     # a FAIL of a claim makes the headline FAIL, first on the page, and the card says why
