@@ -49,15 +49,16 @@ DATA_CONDITION_CONSTANTS = {"C_1": 1.0, "C_2": 1.0, "C_r": 1.0}
 
 
 def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section: str,
-                               direction: Theorem | None = None) -> list[HypothesisResult]:
-    """Rows shared by the error theorems: balanced neurons, no label noise, Theorem 4.8 applies.
+                               theorem: Theorem) -> list[HypothesisResult]:
+    """Rows shared by the error theorems: balanced neurons, no label noise, psi's validity domain,
+    Theorem 4.8's data condition (and, on a sample, the limit direction's certificate).
 
-    ``direction`` is the Theorem 4.8 instance whose Case 1 / Case 2 rows decide the last row (pass
-    one with the caller's ``C_1, C_2``); default constants when omitted.
+    ``theorem`` is the error theorem asking: its ``C_r`` decides psi's domain, and its ``C_1, C_2``
+    Theorem 4.8's Case 1 / Case 2 rows (`data_condition`).
     """
     common = dict(section=section, depends_on_sample=False, evaluated_on="parameters")
     network = config.network
-    values = {**parameter_values(config), "C_r": (direction or Theorem48()).constants.get("C_r", 1.0)}
+    values = {**parameter_values(config), "C_r": theorem.constants["C_r"]}
     rows = [
         # The bounds are written in psi, which is the wrong exponent below this effective rank
         # (docs/theory.md §4, corrected 2026-11-29).
@@ -70,8 +71,8 @@ def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section
              f"label-flip rate {config.data.label_flip:g} (label noise is BEYOND, §8)",
              provenance="PAPER", **common),
     ]
-    theorem = direction or Theorem48()
-    ok, reason = requirement_verdict(theorem.hypotheses(config, sample), (("case1", "case2"),))
+    direction = data_condition(theorem).hypotheses(config, sample)
+    ok, _ = requirement_verdict(direction, (("case1", "case2"),))
     rows.append(flag("limit", "data condition of Theorem 4.8 (Case 1 or Case 2)", ok,
                      "Case 1 or Case 2 of Theorem 4.8 holds" if ok else
                      "neither Case 1 nor Case 2 of Theorem 4.8 holds (see its rows)",
@@ -181,10 +182,8 @@ def consistency_conclusions(config: Config, conclusions: list[Conclusion]) -> li
 
 def data_condition(theorem: Theorem) -> Theorem48:
     """Theorem 4.8 with the ``C_1, C_2`` of ``theorem`` (an error theorem that requires its data
-    condition); ``C_r`` (psi's domain) rides along on the instance for `limit_direction_hypotheses`."""
-    direction = Theorem48(**{k: theorem.constants[k] for k in ("C_1", "C_2")})
-    direction.constants = {**direction.constants, "C_r": theorem.constants["C_r"]}
-    return direction
+    condition)."""
+    return Theorem48(**{k: theorem.constants[k] for k in ("C_1", "C_2")})
 
 
 class Theorem51(Theorem):
@@ -206,7 +205,7 @@ class Theorem51(Theorem):
         rows = [flag("gaussian", "Gaussian noise", family == "gaussian", f"noise family {family!r}",
                      provenance="PAPER", section=SECTION)]
         return rows + limit_direction_hypotheses(config, sample, section=SECTION,
-                                                 direction=data_condition(self))
+                                                 theorem=self)
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}

@@ -27,7 +27,7 @@ from bounds import symbolic
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, evaluate, flag,
                              from_statement, undecidable)
 from bounds.rates import absolute_moment, default_moment_order, parameter_values, regime
-from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, consistency_conclusions, data_condition,
+from bounds.theorem_5_1 import (DATA_CONDITION_CONSTANTS, consistency_conclusions,
                                 limit_direction_hypotheses, log_bayes_error, rate_conclusions)
 from theorybench.config import Config
 from theorybench.numerics import exp_of_log
@@ -98,7 +98,7 @@ class Theorem62(Theorem):
                    provenance="EXACT", section="§1")
         return [row, assumption_6_1(config, self.constants["C_61"])] + \
             limit_direction_hypotheses(config, sample, section=SECTION,
-                                       direction=data_condition(self))
+                                       theorem=self)
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
@@ -140,7 +140,7 @@ class StrongRegimeBayesOrder(Theorem):
                      **common),
         ]
         return rows + limit_direction_hypotheses(config, sample, section=SECTION,
-                                       direction=data_condition(self))
+                                       theorem=self)
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         values = {**parameter_values(config), **self.constants}
@@ -187,7 +187,7 @@ class Theorem63(Theorem):
                    provenance="EXACT", section="§1")
         return [row, assumption_6_1(config, self.constants["C_61"])] + \
             limit_direction_hypotheses(config, sample, section=SECTION,
-                                       direction=data_condition(self))
+                                       theorem=self)
 
     def conclusions(self, config: Config, sample: Sample | None = None) -> list[Conclusion]:
         q = self._order(config)
