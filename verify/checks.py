@@ -30,6 +30,7 @@ import numpy as np
 
 from bounds import symbolic
 from bounds.rates import parameter_values
+from bounds.theorem_5_1 import DATA_CONDITION_CONSTANTS
 from theorybench.stats import clopper_pearson
 from verify.suite import Setting, Suite, SuiteOptions
 from verify.verdicts import (
@@ -743,9 +744,10 @@ def covariance_family(setting: Setting) -> str:
 
 def in_psi_domain(setting: Setting) -> bool:
     """psi's validity domain (docs/theory.md §4, corrected 2026-11-29): the statement ``psi_domain``,
-    Tr Sigma / ||Sigma|| >= C_r n at the default C_r = 1; below it the interpolator absorbs Sigma's
+    Tr Sigma / ||Sigma|| >= C_r n at the error theorems' default C_r; below it the interpolator absorbs Sigma's
     top directions."""
-    return symbolic.statement("psi_domain").holds({**parameter_values(setting.config), "C_r": 1.0})
+    constant = DATA_CONDITION_CONSTANTS["C_r"]
+    return symbolic.statement("psi_domain").holds({**parameter_values(setting.config), "C_r": constant})
 
 
 def check_candidate_exponents(suite: Suite, rows: Sequence[Row], theorem: str,
