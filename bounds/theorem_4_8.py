@@ -157,6 +157,11 @@ def _memoised(sample: Sample, name: str, compute):
     return cache[name]
 
 
+def sample_step_one(sample: Sample) -> StepOne:
+    """`step_one` of the draw, computed once per sample."""
+    return _memoised(sample, "step_one", step_one)
+
+
 def sample_statistics(sample: Sample) -> dict[str, float]:
     """Values of the sample symbols of `bounds.symbolic` (EXACT functions of the draw, §3)."""
     return dict(_memoised(sample, "statistics", _sample_statistics))
@@ -165,7 +170,7 @@ def sample_statistics(sample: Sample) -> dict[str, float]:
 def sample_limit_direction(sample: Sample) -> LimitDirection:
     """The certified limit direction of the draw (EXACT, §2.2), computed once per sample."""
     return _memoised(sample, "limit_direction",
-                     lambda s: limit_direction_from_gram(step_one(s).gram, s.y, s.a, s.gamma, X=s.X))
+                     lambda s: limit_direction_from_gram(sample_step_one(s).gram, s.y, s.a, s.gamma, X=s.X))
 
 
 def certificate_row(sample: Sample, *, section: str = SECTION) -> HypothesisResult:
@@ -185,7 +190,7 @@ def certificate_row(sample: Sample, *, section: str = SECTION) -> HypothesisResu
 
 
 def _sample_statistics(sample: Sample) -> dict[str, float]:
-    one = step_one(sample)
+    one = sample_step_one(sample)
     K, y = one.gram, sample.y
     n = K.shape[0]
     off = np.abs(K - np.diag(np.diag(K)))
@@ -327,5 +332,5 @@ class Theorem48(Theorem):
 
 def correct_activation_after_one_step(sample: Sample) -> np.ndarray:
     """Boolean (n, m): neuron j correctly activated on sample k after one step (EXACT, §3)."""
-    return step_one(sample).activation_margins > 0
+    return sample_step_one(sample).activation_margins > 0
 

@@ -1,5 +1,6 @@
 """The verifier's work unit on tiny configurations (verify/measure.py)."""
 
+import dataclasses
 import json
 import math
 
@@ -177,3 +178,35 @@ def test_units_the_batched_engine_cannot_run_are_not_batched():
                     {"training": {"stop_on_pattern_reached": True}},
                     {"evaluation": {"test_points_at_checkpoints": 10}}):
         assert batch_key(tiny(**changes)) is None, changes
+
+
+def test_units_sharing_a_test_seed_are_tested_on_the_points_each_would_draw_alone():
+    # evaluation.test_seed (docs/configuration.md): the batch draws the non-Gaussian noise once for
+    # every unit that shares it; each unit's counts must be those it gets alone and those simulate
+    # reports for its configuration (the same stream, the same draws in the same order).
+    from theorybench.simulate import simulate
+    from verify.measure import measure_batch, shared_test_key
+
+    shared = {"test_seed": 77, "test_points": 3000}
+    units = [(tiny(data={"noise": {"family": "rademacher"}, "signal": signal}, evaluation=shared)
+              .replace(seed=seed), f"s{signal}", 0) for signal, seed in ((2.0, 5), (3.0, 6), (2.5, 7))]
+    assert len({shared_test_key(config) for config, _, _ in units}) == 1
+    together = measure_batch(units)
+    for (config, setting, replicate), rows in zip(units, together):
+        alone = measure(config, setting, replicate)
+        assert rows == alone
+        assert rows[-1]["network_errors"] == simulate(config).test_error.errors
+    # The seed is not ignored: another test seed draws other points (three counts of hundreds of
+    # errors out of 3000, with standard deviations of 9 to 25, all coinciding by chance is far
+    # below 1e-3).
+    other = [(config.replace(evaluation=dataclasses.replace(config.evaluation, test_seed=78)), s, r)
+             for config, s, r in units]
+    assert [rows[-1]["network_errors"] for rows in measure_batch(other)] != \
+        [rows[-1]["network_errors"] for rows in together]
+
+
+def test_gaussian_units_and_units_without_a_test_seed_are_tested_alone():
+    from verify.measure import shared_test_key
+
+    assert shared_test_key(tiny(evaluation={"test_seed": 77})) is None  # Gaussian: sampled in projection
+    assert shared_test_key(tiny(data={"noise": {"family": "rademacher"}})) is None

@@ -652,11 +652,19 @@ class EvaluationConfig:
         Fresh test points for the test error at *every* checkpoint (0: only the final iterate is
         tested, with ``test_points``). The same points at every checkpoint (`theorybench.evaluation.
         checkpoint_test_errors`).
+    test_seed : int or None
+        Seed of the final test points' stream (`theorybench.sampling.test_stream`); None (the
+        default): the run's own ``seed``. Runs that set the same ``test_seed`` and draw from the
+        same noise law are tested on the same fresh noise vectors (common random numbers): each
+        run's count and interval stay exact, the runs' counts are no longer independent, and
+        ``theorybench report`` draws non-Gaussian test noise once for all the runs of a batch
+        that share it (docs/configuration.md).
     """
 
     test_points: int = 100_000
     confidence: float = 0.95
     test_points_at_checkpoints: int = 0
+    test_seed: int | None = None
 
     def __post_init__(self) -> None:
         points = _require_int("evaluation.test_points", self.test_points)
@@ -666,6 +674,9 @@ class EvaluationConfig:
         object.__setattr__(self, "confidence", level)
         along = _require_int("evaluation.test_points_at_checkpoints", self.test_points_at_checkpoints)
         _require(along >= 0, "evaluation.test_points_at_checkpoints", along, "an integer >= 0 (0: off)")
+        if self.test_seed is not None:
+            test_seed = _require_int("evaluation.test_seed", self.test_seed, maximum=MAX_SEED)
+            _require(test_seed >= 0, "evaluation.test_seed", test_seed, "an integer >= 0")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ Initialisation (PAPER, docs/theory.md §1): :math:`w_j(0) \\sim N(0, \\omega^2 I
 
 Seeds (docs/architecture.md): ``data, init, test = SeedSequence(seed).spawn(3)``; the test points
 at checkpoints (``evaluation.test_points_at_checkpoints``) come from a fourth child,
-``SeedSequence(seed).spawn(4)[3]``, so that turning them on changes none of the other draws.
+``SeedSequence(seed).spawn(4)[3]``, so that turning them on changes none of the other draws; the
+final test points come from the ``test`` stream of ``evaluation.test_seed`` instead when it is
+set (`test_stream`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorybench.config import DataConfig, NetworkConfig
+from theorybench.config import DataConfig, EvaluationConfig, NetworkConfig
 from theorybench.covariance import covariance_sqrt_apply
 from theorybench.noise import sample_noise
 
@@ -36,6 +38,13 @@ def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator, np.ran
     """The generators ``(data, init, test)`` of ``SeedSequence(seed).spawn(3)``, in that order."""
     data, init, test = np.random.SeedSequence(seed).spawn(len(STREAM_NAMES))
     return np.random.default_rng(data), np.random.default_rng(init), np.random.default_rng(test)
+
+
+def test_stream(seed: int, evaluation: EvaluationConfig) -> np.random.Generator:
+    """The generator of a run's final test points: the ``test`` stream of `streams` for
+    ``evaluation.test_seed`` when it is set (common random numbers across runs), else for the
+    run's own ``seed``."""
+    return streams(seed if evaluation.test_seed is None else evaluation.test_seed)[2]
 
 
 def checkpoint_test_stream(seed: int) -> np.random.Generator:

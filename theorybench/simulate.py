@@ -22,7 +22,7 @@ from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict
 from theorybench.evaluation import checkpoint_test_errors, monte_carlo_test_error, error_sampling_method
 from theorybench.jsonio import strict_json_value
-from theorybench.sampling import TrainingSet, sample_initialisation, sample_training_set, streams
+from theorybench.sampling import TrainingSet, sample_initialisation, sample_training_set, streams, test_stream
 from theorybench.stats import BinomialEstimate
 from theorybench.training import TrainingRun, train
 
@@ -145,12 +145,14 @@ def simulate(config: Config, *, progress: bool = False) -> SimulationResult:
     """Sample a training set and an initialisation, train, and measure the test error.
 
     Streams (docs/architecture.md): the training set from ``data``, ``W(0)`` from ``init``, the
-    test points from ``test``. The test error uses ``config.evaluation.test_points`` fresh clean
+    test points from ``test`` (of ``evaluation.test_seed`` when it is set,
+    `theorybench.sampling.test_stream`). The test error uses ``config.evaluation.test_points`` fresh clean
     pairs and the interval level ``config.evaluation.confidence``; with
     ``evaluation.test_points_at_checkpoints > 0`` every checkpoint is tested too, from its own
     stream (`theorybench.evaluation.checkpoint_test_errors`).
     """
-    data_rng, init_rng, test_rng = streams(config.seed)
+    data_rng, init_rng, _ = streams(config.seed)
+    test_rng = test_stream(config.seed, config.evaluation)
     training_set = sample_training_set(config.data, data_rng)
     a = config.network.second_layer()
     W0 = sample_initialisation(config.network, config.data.d, init_rng)

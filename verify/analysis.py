@@ -252,8 +252,10 @@ def _regime_section(suite: Suite, rows: Sequence[dict], results: Sequence[CheckR
 def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[CheckResult]) -> Section:
     by_group: dict[str, dict[int, list[float]]] = {}
     table = []
+    by_unit = checks.checkpoints_by_unit(rows)
     for row in checks.final_rows(rows):
-        points = [(c["step"], c["one_minus_cos"]) for c in checks.checkpoint_rows(rows, row["setting"], row["replicate"])
+        checkpoints = by_unit.get((row["setting"], row["replicate"]), [])
+        points = [(c["step"], c["one_minus_cos"]) for c in checkpoints
                   if c["step"] >= 1 and c.get("one_minus_cos") is not None and c["one_minus_cos"] > 0]
         if not points:
             continue
@@ -263,8 +265,7 @@ def _convergence_section(suite: Suite, rows: Sequence[dict], results: Sequence[C
                 by_group.setdefault(setting.group, {}).setdefault(step, []).append(gap)
         steps, gaps = [t for t, _ in points], [g for _, g in points]
         fit = checks.convergence_exponent(steps[len(steps) // 2:], gaps[len(gaps) // 2:])
-        evidence, why = checks.convergence_evidence(
-            row, checks.checkpoint_rows(rows, row["setting"], row["replicate"]))
+        evidence, why = checks.convergence_evidence(row, checkpoints)
         table.append((row["setting"], row["replicate"], format_number(row.get("final_one_minus_cos")),
                       "—" if fit is None else f"{fit[0]:.2f}", format_number(row["first_pattern_break"]),
                       row["stop_reason"], ("evidence: " if evidence else "no evidence: ") + why))

@@ -12,7 +12,7 @@ Three kinds, chosen by ``theorybench report --executor``:
   As always with ``spawn``, a script that runs a sweep must guard it with
   ``if __name__ == "__main__":`` (the ``theorybench`` command does);
 - ``serial``: `SerialExecutor`, every unit in the calling process, in submission order (tests,
-  debugging, profiling);
+  debugging, profiling), with BLAS on one thread for the duration, as in a pool worker;
 - ``dask``: a `dask.distributed` cluster through ``Client(address).get_executor()``; with no
   ``--scheduler`` address a `distributed.LocalCluster` is started for the run. Dask is the optional
   extra ``pip install 'theorybench[dask]'``.
@@ -43,10 +43,23 @@ PARENT_POLL_S = 1.0
 _BLAS_LIMITS: list[Any] = []  # keeps a worker's threadpoolctl limit referenced for its lifetime
 
 
+# Read by OpenBLAS, MKL, BLIS and OpenMP when their library is loaded.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
 def limit_blas_to_one_thread() -> None:
-    """Run this process's BLAS (and OpenMP) pools on one thread each, from now on."""
+    """Run this process's BLAS (and OpenMP) pools on one thread each, from now on.
+
+    `threadpoolctl` limits only the libraries already loaded, and a fresh ``spawn`` worker has
+    loaded none when its initializer runs: NumPy's and SciPy's OpenBLAS, loaded later, would start
+    a thread per core and two workers would then spin four threads on two cores (measured: the
+    ``phase_diagram`` sweep cost 5 times the CPU time, docs/benchmarks.md). So the environment
+    variables that those libraries read when they load are set too.
+    """
     from threadpoolctl import threadpool_limits
 
+    for variable in THREAD_VARIABLES:
+        os.environ[variable] = "1"
     _BLAS_LIMITS.append(threadpool_limits(limits=1))
 
 
@@ -181,7 +194,13 @@ def open_executor(kind: str = "process", *, workers: int | None = None,
             f"--scheduler {scheduler!r} is only meaningful with --executor dask (got --executor {kind})."
         )
     if kind == "serial":
-        yield SerialExecutor()
+        import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so that the limit below reaches it)
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread, as in a pool worker: a product's rounding may depend on how many threads
+        # split its sums, and the rows must not depend on the executor.
+        with threadpool_limits(limits=1):
+            yield SerialExecutor()
     elif kind == "process":
         with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_init_worker, initargs=(os.getpid(),)) as pool:

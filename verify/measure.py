@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,6 @@ from scipy.special import expit
 from bounds import THEOREMS
 from bounds.contract import Sample, requirement_verdict
 from bounds.error_functionals import best_conditional_bound, log_bayes_error, log_gaussian_error
-from bounds.limit_direction import limit_direction
 from bounds.rates import (
     CANDIDATE_EXPONENTS,
     candidate_exponent,
@@ -49,13 +49,14 @@ from bounds.rates import (
     psi,
     regime_indicator,
 )
+from bounds.theorem_4_8 import sample_limit_direction
 from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
-from theorybench.evaluation import checkpoint_test_errors, count_errors
+from theorybench.evaluation import checkpoint_test_errors, count_errors, gaussian_projection_factor
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.gd_batch import Problem, train_batch
 from theorybench.noise import sample_noise
-from theorybench.sampling import sample_initialisation, sample_labels, sample_training_set, streams
+from theorybench.sampling import sample_initialisation, sample_labels, sample_training_set, streams, test_stream
 from theorybench.training import train
 from verify.checks import BORDERLINE_RELATIVE
 from verify.runner import Batching
@@ -125,13 +126,46 @@ def measure_batch(units: list[tuple[Config, str, int]]) -> list[list[dict[str, A
         batch = train_batch([sampled[i][0] for i in indices], [units[i][0].training for i in indices])
         for index, run in zip(indices, batch):
             runs[index] = run
-    return [_unit_rows(config, setting, replicate, sampled[index], runs[index])
+    # One Sample per unit for the limit direction and every theorem's rows: what they share (the
+    # first step, the limit direction and its certificate) is computed once (bounds.theorem_4_8).
+    samples = [Sample(X=problem.X, y=problem.y, W0=problem.W0, a=problem.a, gamma=problem.gamma,
+                      eta=config.training.step_size)
+               for (problem, _, _), (config, _, _) in zip(sampled, units)]
+    tests: list[dict[str, Any]] = [{}] * len(units)
+    for indices in _test_groups([config for config, _, _ in units]):
+        # Formed group by group: a unit's weights take m d floats, too many to hold for a batch.
+        tested = [_tested(units[i][0], samples[i], runs[i]) for i in indices]
+        for index, columns in zip(indices, test_columns(tested, sampled[indices[0]][2])):
+            tests[index] = columns
+    return [_unit_rows(config, setting, replicate, sampled[index], runs[index], samples[index], tests[index])
             for index, (config, setting, replicate) in enumerate(units)]
 
 
+def shared_test_key(config: Config) -> tuple[Any, ...] | None:
+    """Units with equal keys are tested on the same fresh points, drawn once (`test_columns`): the
+    same ``evaluation.test_seed`` (hence the same test stream, `theorybench.sampling.test_stream`),
+    number of points, dimension, noise law and class balance. None (tested alone): no
+    ``test_seed``, or Gaussian noise, whose points are never formed (`_test_chunks`)."""
+    data, evaluation = config.data, config.evaluation
+    if evaluation.test_seed is None or data.noise.family == "gaussian":
+        return None
+    return (evaluation.test_seed, evaluation.test_points, data.d, data.noise, data.class_balance)
+
+
+def _test_groups(configs: list[Config]) -> list[list[int]]:
+    """Indices of the units tested together, by `shared_test_key`, in order of first appearance."""
+    groups: dict[Any, list[int]] = {}
+    for index, config in enumerate(configs):
+        key = shared_test_key(config)
+        groups.setdefault(("alone", index) if key is None else ("shared", key), []).append(index)
+    return list(groups.values())
+
+
 def _sample(config: Config) -> tuple[Problem, Any, np.random.Generator]:
-    """The unit's training problem, its training set and its test stream, from ``config.seed``."""
-    data_rng, init_rng, test_rng = streams(config.seed)
+    """The unit's training problem, its training set and its test stream, from ``config.seed``
+    (the test stream from ``evaluation.test_seed`` when set, `theorybench.sampling.test_stream`)."""
+    data_rng, init_rng, _ = streams(config.seed)
+    test_rng = test_stream(config.seed, config.evaluation)
     training_set = sample_training_set(config.data, data_rng)
     W0 = sample_initialisation(config.network, config.data.d, init_rng)
     problem = Problem(X=training_set.X, y=training_set.y, a=config.network.second_layer(), W0=W0,
@@ -139,15 +173,19 @@ def _sample(config: Config) -> tuple[Problem, Any, np.random.Generator]:
     return problem, training_set, test_rng
 
 
-def _unit_rows(config: Config, setting: str, replicate: int, sampled: tuple[Problem, Any, np.random.Generator],
-               run: Any) -> list[dict[str, Any]]:
-    """Checkpoint rows and the final row of one trained unit (module docstring)."""
-    problem, training_set, test_rng = sampled
-    X, y, a, W0, gamma = problem.X, problem.y, problem.a, problem.W0, problem.gamma
-    K = run.gram if run.gram is not None else X @ X.T
+def _certified(limit: Any) -> bool:
+    return limit.refusal is None and limit.certificate.ok
 
-    limit = limit_direction(X, y, a, gamma)
-    certified = limit.refusal is None and limit.certificate.ok
+
+def _unit_rows(config: Config, setting: str, replicate: int, sampled: tuple[Problem, Any, np.random.Generator],
+               run: Any, sample: Sample, tests: dict[str, Any]) -> list[dict[str, Any]]:
+    """Checkpoint rows and the final row of one trained unit (module docstring), with its test
+    columns already counted (`test_columns`)."""
+    problem, training_set, _ = sampled
+    X, y, a, W0 = problem.X, problem.y, problem.a, problem.W0
+    K = run.gram if run.gram is not None else X @ X.T
+    limit = sample_limit_direction(sample)
+    certified = _certified(limit)
     hat_norm = math.sqrt(max(float(np.sum((K @ limit.coefficients) * limit.coefficients)), 0.0)) \
         if certified else None
 
@@ -178,12 +216,9 @@ def _unit_rows(config: Config, setting: str, replicate: int, sampled: tuple[Prob
                              "label_flips": training_set.flip_count}
     final.update(step_one_columns(config, X, y, a, W0, K, run))
     final.update(certificate_columns(limit))
-    w_bar = np.asarray(limit.linear_direction, dtype=np.float64) if certified else None
-    W_hat = limit.weights() if certified else None
-    final.update(test_columns(config, run.final_weights(), a, w_bar, W_hat, test_rng))
-    final.update(error_columns(config, w_bar))
-    final.update(theory_columns(config, Sample(X=X, y=y, W0=W0, a=a, gamma=gamma,
-                                                eta=config.training.step_size)))
+    final.update(tests)
+    final.update(error_columns(config, np.asarray(limit.linear_direction, dtype=np.float64) if certified else None))
+    final.update(theory_columns(config, sample))
     rows.append(final)
     return rows
 
@@ -277,37 +312,70 @@ def certificate_columns(limit: Any) -> dict[str, Any]:
             "ld_svm_cosine": None if limit.svm_cosine is None else float(limit.svm_cosine)}
 
 
-def _test_chunks(config: Config, M: np.ndarray, rng: np.random.Generator):
-    """Fresh clean test pairs as ``(y, X M^T)`` in chunks, for the rows of M together.
+@dataclass(frozen=True)
+class Tested:
+    """The classifiers of one unit tested on fresh points: the trained network ``W`` (m, d) with
+    second layer ``a`` and slope ``gamma``, and, when the limit direction is certified, ``w_bar``
+    (d,) and the limit network's ``W_hat`` (m, d); ``config`` gives the data law and the points."""
 
-    Gaussian noise: ``X M^T`` is sampled exactly in law as ``y M mu + e R`` with ``R`` the
-    triangular factor of ``(M Sigma^{1/2})^T`` (as `theorybench.evaluation` does for one network),
+    config: Config
+    W: np.ndarray
+    a: np.ndarray
+    gamma: float
+    w_bar: np.ndarray | None
+    W_hat: np.ndarray | None
+
+    def rows(self) -> np.ndarray:
+        """``M``: the rows whose inner products with a test point decide every classifier."""
+        blocks = [self.W] + ([self.w_bar[None, :], self.W_hat] if self.w_bar is not None else [])
+        return np.vstack(blocks)
+
+
+def _tested(config: Config, sample: Sample, run: Any) -> Tested:
+    limit = sample_limit_direction(sample)
+    certified = _certified(limit)
+    return Tested(config, run.final_weights(), sample.a, sample.gamma,
+                  np.asarray(limit.linear_direction, dtype=np.float64) if certified else None,
+                  limit.weights() if certified else None)
+
+
+def _test_chunks(configs: list[Config], Ms: list[np.ndarray], rng: np.random.Generator):
+    """Fresh clean test pairs as ``(y, [X M^T for each M])`` in chunks, for units that share them.
+
+    Gaussian noise (one unit): ``X M^T`` is sampled exactly in law as ``y M mu + e R`` with ``R``
+    the triangular factor of ``(M Sigma^{1/2})^T`` (`theorybench.evaluation.gaussian_projection_factor`),
     O(k^2) per point for k rows instead of O(k d). Other families: the d-dimensional noise of
     `theorybench.sampling.sample_test_set` (the same draws, in the same order), projected without
     forming the points, :math:`X M^\\top = y (M\\mu)^\\top + \\xi (M \\Sigma^{1/2})^\\top`
-    (:math:`\\Sigma^{1/2}` symmetric, EXACT): one pass over the noise instead of four.
+    (:math:`\\Sigma^{1/2}` symmetric, EXACT): one pass over the noise instead of four, and one
+    draw of the noise for every unit of the group (`shared_test_key`: the same noise law, so each
+    unit's own mean and covariance enter only through its rows ``M mu`` and ``M Sigma^{1/2}``).
     """
-    data = config.data
-    points = config.evaluation.test_points
+    data = configs[0].data
+    points = configs[0].evaluation.test_points
     gaussian = data.noise.family == "gaussian"
-    width = M.shape[0] if gaussian else data.d
+    width = Ms[0].shape[0] if gaussian else data.d
     per_chunk = max(1, CHUNK_ENTRIES // max(width, 1))
-    mean = M @ data.mean_vector()
-    projection = covariance_sqrt_apply(data, M)  # M Sigma^{1/2}, shape (k, d)
+    means = [M @ config.data.mean_vector() for config, M in zip(configs, Ms)]
     if gaussian:
-        R = np.linalg.qr(projection.T, mode="r")
+        (R,) = [gaussian_projection_factor(data, M) for M in Ms]
+    else:
+        projection = np.vstack([covariance_sqrt_apply(config.data, M) for config, M in zip(configs, Ms)])
+        bounds = np.cumsum([0] + [M.shape[0] for M in Ms])
     for start in range(0, points, per_chunk):
         count = min(per_chunk, points - start)
         labels = sample_labels(data.class_balance, rng, count)
         if gaussian:
-            yield labels, np.outer(labels, mean) + rng.standard_normal((count, R.shape[0])) @ R
+            yield labels, [np.outer(labels, means[0]) + rng.standard_normal((count, R.shape[0])) @ R]
         else:
-            yield labels, np.outer(labels, mean) + sample_noise(data.noise, rng, (count, data.d)) @ projection.T
+            noise = sample_noise(data.noise, rng, (count, data.d)) @ projection.T
+            yield labels, [np.outer(labels, mean) + noise[:, lo:hi]
+                           for mean, lo, hi in zip(means, bounds[:-1], bounds[1:])]
 
 
-def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray | None,
-                 W_hat: np.ndarray | None, rng: np.random.Generator) -> dict[str, Any]:
-    """Monte Carlo errors on one set of fresh points (counts; intervals are formed later).
+def test_columns(tested: list[Tested], rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Monte Carlo errors of each unit on one set of fresh points (counts; intervals are formed
+    later), drawn from `rng`; several units only when they share their points (`shared_test_key`).
 
     - ``network_errors``: :math:`y f(x; W(T)) \\le 0` (a tie is an error).
     - ``linear_errors``: :math:`y \\langle \\bar w, x\\rangle \\le 0`.
@@ -317,26 +385,26 @@ def test_columns(config: Config, W: np.ndarray, a: np.ndarray, w_bar: np.ndarray
       neurons); points with :math:`|\\langle \\bar w, x\\rangle|` or :math:`|f(x;\\hat W)|` within
       rounding of 0 relative to the chunk's largest value (`BORDERLINE_RELATIVE`) are skipped.
     """
-    gamma = config.network.gamma
-    m = W.shape[0]
-    blocks = [W] + ([w_bar[None, :], W_hat] if w_bar is not None else [])
-    M = np.vstack(blocks)
-    counts = {"network_errors": 0, "linear_errors": 0, "disagreements": 0, "limit_disagreements": 0}
-    for labels, H in _test_chunks(config, M, rng):
-        network = leaky_relu(H[:, :m], gamma) @ a
-        counts["network_errors"] += count_errors(labels * network)
-        if w_bar is None:
-            continue
-        linear = H[:, m]
-        limit = leaky_relu(H[:, m + 1:], gamma) @ a
-        counts["linear_errors"] += count_errors(labels * linear)
-        counts["disagreements"] += int(np.count_nonzero(np.sign(network) != np.sign(linear)))
-        clear = (np.abs(linear) > BORDERLINE_RELATIVE * np.max(np.abs(linear))) & \
-                (np.abs(limit) > BORDERLINE_RELATIVE * np.max(np.abs(limit)))
-        counts["limit_disagreements"] += int(np.count_nonzero(np.sign(limit[clear]) != np.sign(linear[clear])))
-    if w_bar is None:
-        counts.update(linear_errors=None, disagreements=None, limit_disagreements=None)
-    return {"test_points": config.evaluation.test_points, **counts}
+    counts = [{"network_errors": 0, "linear_errors": 0, "disagreements": 0, "limit_disagreements": 0}
+              for _ in tested]
+    for labels, blocks in _test_chunks([t.config for t in tested], [t.rows() for t in tested], rng):
+        for unit, H, count in zip(tested, blocks, counts):
+            m = unit.W.shape[0]
+            network = leaky_relu(H[:, :m], unit.gamma) @ unit.a
+            count["network_errors"] += count_errors(labels * network)
+            if unit.w_bar is None:
+                continue
+            linear = H[:, m]
+            limit = leaky_relu(H[:, m + 1:], unit.gamma) @ unit.a
+            count["linear_errors"] += count_errors(labels * linear)
+            count["disagreements"] += int(np.count_nonzero(np.sign(network) != np.sign(linear)))
+            clear = (np.abs(linear) > BORDERLINE_RELATIVE * np.max(np.abs(linear))) & \
+                    (np.abs(limit) > BORDERLINE_RELATIVE * np.max(np.abs(limit)))
+            count["limit_disagreements"] += int(np.count_nonzero(np.sign(limit[clear]) != np.sign(linear[clear])))
+    for unit, count in zip(tested, counts):
+        if unit.w_bar is None:
+            count.update(linear_errors=None, disagreements=None, limit_disagreements=None)
+    return [{"test_points": unit.config.evaluation.test_points, **count} for unit, count in zip(tested, counts)]
 
 
 def error_columns(config: Config, w_bar: np.ndarray | None) -> dict[str, Any]:
