@@ -164,9 +164,19 @@ def test_step_one_criterion_covers_the_hinge_loss():
 def test_batch_capacity_keeps_stacked_arrays_near_the_cache_size():
     from verify.measure import BATCH_ENTRIES, batch_capacity
 
-    assert batch_capacity((16, 10)) == 64                      # capped: 2^15 / 160 = 204
-    assert batch_capacity((100, 64)) == BATCH_ENTRIES // 6400 == 5
-    assert batch_capacity((1000, 100)) == 1                    # never below one unit
+    assert batch_capacity((16, 10, 400)) == 64                 # capped: 2^15 / 160 = 204
+    assert batch_capacity((100, 64, 400)) == BATCH_ENTRIES // 6400 == 5
+    assert batch_capacity((1000, 100, 400)) == 1               # never below one unit
+
+
+def test_batch_capacity_bounds_the_memory_a_batch_holds():
+    from verify.measure import BATCH_MEMORY_ENTRIES, batch_capacity
+
+    # n = 24, m = 20: (24 + 20 + 2 * 41) = 126 floats per dimension and unit.
+    assert batch_capacity((24, 20, 20_000)) == BATCH_MEMORY_ENTRIES // (126 * 20_000) == 13
+    assert batch_capacity((24, 20, 10**6)) == 1                # 126 MB per unit: alone
+    for d in (100, 2000, 20_000, 10**5):
+        assert batch_capacity((24, 20, d)) * 126 * d <= max(BATCH_MEMORY_ENTRIES, 126 * d)
 
 
 def test_units_the_batched_engine_cannot_run_are_not_batched():

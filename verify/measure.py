@@ -87,10 +87,11 @@ def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]
     return measure_batch([(config, setting, replicate)])[0]
 
 
-def batch_key(config: Config) -> tuple[int, int] | None:
+def batch_key(config: Config) -> tuple[int, int, int] | None:
     """Units that may share a batch (`verify.runner.Batching`): Gram-space runs with the same
-    ``(n, m)``, which `theorybench.gd_batch.train_batch` advances together; None (alone) for the
-    weight-space reference implementation and for the features the batched engine lacks."""
+    ``(n, m)``, which `theorybench.gd_batch.train_batch` advances together, and the same d, which
+    sets the memory a batch holds (`batch_capacity`); None (alone) for the weight-space reference
+    implementation and for the features the batched engine lacks."""
     training = config.training
     if training.implementation != "gram":
         return None
@@ -100,7 +101,7 @@ def batch_key(config: Config) -> tuple[int, int] | None:
     if (training.loss == "hinge" or training.stop_on_zero_train_error or training.stop_on_pattern_reached
             or config.evaluation.test_points_at_checkpoints > 0):
         return None
-    return (config.data.n, config.network.m)
+    return (config.data.n, config.network.m, config.data.d)
 
 
 def measure_batch(units: list[tuple[Config, str, int]]) -> list[list[dict[str, Any]]]:
@@ -503,18 +504,23 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-def batch_capacity(key: tuple[int, int]) -> int:
-    """Most units of shape ``key = (n, m)`` in one batch: about `BATCH_ENTRIES` entries per
-    stacked ``(B, n, m)`` array, at least 1 and at most 64. Past that the arrays of one step leave
-    the cache and a step costs more per unit than in a smaller batch (measured with
-    ``benchmarks/batch.py``: the best batch had 2^14 to 2^16 entries at every (n, m), and 1024
-    units of n = 100, m = 64 ran at half the speed of one at a time; docs/benchmarks.md)."""
-    n, m = key
-    return max(1, min(64, BATCH_ENTRIES // (n * m)))
+def batch_capacity(key: tuple[int, int, int]) -> int:
+    """Most units of shape ``key = (n, m, d)`` in one batch: at most 64; about `BATCH_ENTRIES`
+    entries per stacked ``(B, n, m)`` array, since past that the arrays of one step leave the cache
+    and a step costs more per unit than in a smaller batch (measured with ``benchmarks/batch.py``:
+    the best batch had 2^14 to 2^16 entries at every (n, m), and 1024 units of n = 100, m = 64 ran
+    at half the speed of one at a time; docs/benchmarks.md); and at most `BATCH_MEMORY_ENTRIES`
+    floats of what a batch holds per unit until its rows are written: the training set and the
+    initialisation, ``(n + m) d``, and, when the batch shares its test noise
+    (`shared_test_key`), the unit's tested rows and their projection, ``2 (2m + 1) d``. At least 1."""
+    n, m, d = key
+    held_per_unit = (n + m + 2 * (2 * m + 1)) * d
+    return max(1, min(64, BATCH_ENTRIES // (n * m), BATCH_MEMORY_ENTRIES // held_per_unit))
 
 
 # See batch_capacity.
 BATCH_ENTRIES = 2**15
+BATCH_MEMORY_ENTRIES = 2**25  # 256 MiB of float64 per batch, so a worker's memory stays bounded
 
 BATCHING = Batching(work=measure_batch, key=batch_key, max_size_of=batch_capacity)
 """How `theorybench report` runs this module's units: batched by `batch_key` (`verify.runner`)."""
