@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 
 from theorybench.config import Config
 from theorybench.errors import UserInputError
-from theorybench.sampling import sample_initialisation, sample_training_set, streams
+from theorybench.sampling import sample_run
 from theorybench.stats import clopper_pearson
 
 if TYPE_CHECKING:
@@ -59,9 +59,7 @@ def draw_sample(config: Config, seed) -> Sample:
     """The training set and initialisation that `theorybench simulate` draws for ``seed``."""
     from bounds import Sample
 
-    data_rng, init_rng, _ = streams(seed)
-    training = sample_training_set(config.data, data_rng)
-    W0 = sample_initialisation(config.network, config.data.d, init_rng)
+    training, W0 = sample_run(config.data, config.network, seed)
     return Sample(X=training.X, y=training.y, W0=W0, a=config.network.second_layer(),
                   gamma=config.network.gamma, eta=config.training.step_size)
 

@@ -114,3 +114,11 @@ def sample_test_set(data: DataConfig, rng: np.random.Generator, count: int) -> t
 def sample_initialisation(network: NetworkConfig, d: int, rng: np.random.Generator) -> np.ndarray:
     """``W0`` of shape (m, d) with i.i.d. :math:`N(0, \\omega^2)` entries (docs/theory.md §1)."""
     return network.init_scale * rng.standard_normal((network.m, d))
+
+
+def sample_run(data: DataConfig, network: NetworkConfig, seed: int) -> tuple[TrainingSet, np.ndarray]:
+    """The training set and ``W(0)`` of the run with ``seed``, from its ``data`` and ``init``
+    streams (`streams`): the draws of `theorybench simulate`, of `check --draws` and of every unit
+    of `theorybench report`."""
+    data_rng, init_rng, _ = streams(seed)
+    return sample_training_set(data, data_rng), sample_initialisation(network, data.d, init_rng)

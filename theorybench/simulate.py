@@ -22,7 +22,7 @@ from theorybench import __version__
 from theorybench.config import Config, config_hash, config_to_dict
 from theorybench.evaluation import checkpoint_test_errors, monte_carlo_test_error, error_sampling_method
 from theorybench.jsonio import strict_json_value
-from theorybench.sampling import TrainingSet, sample_initialisation, sample_training_set, streams, test_stream
+from theorybench.sampling import TrainingSet, sample_run, test_stream
 from theorybench.stats import BinomialEstimate
 from theorybench.training import TrainingRun, train
 
@@ -151,11 +151,9 @@ def simulate(config: Config, *, progress: bool = False) -> SimulationResult:
     ``evaluation.test_points_at_checkpoints > 0`` every checkpoint is tested too, from its own
     stream (`theorybench.evaluation.checkpoint_test_errors`).
     """
-    data_rng, init_rng, _ = streams(config.seed)
+    training_set, W0 = sample_run(config.data, config.network, config.seed)
     test_rng = test_stream(config.seed, config.evaluation)
-    training_set = sample_training_set(config.data, data_rng)
     a = config.network.second_layer()
-    W0 = sample_initialisation(config.network, config.data.d, init_rng)
     run = train(training_set.X, training_set.y, a, W0, config.network.gamma, config.training,
                 progress=progress)
     W = run.final_weights()

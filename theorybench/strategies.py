@@ -39,7 +39,7 @@ from theorybench.config import (
     TrainingConfig,
 )
 from theorybench.covariance import covariance_summary
-from theorybench.sampling import sample_initialisation, sample_training_set, streams
+from theorybench.sampling import sample_run
 
 REGIMES = ("any", "weak", "strong", "case1", "case2", "heavy_tails")
 MAX_SEED = 2**32 - 1
@@ -277,9 +277,7 @@ def configs(draw, regime: str = "any", *, max_n: int = 12, max_d: int = 60, max_
 
 def sample_step_instance(config: Config) -> StepInstance:
     """The `StepInstance` that ``config`` and its seed produce through `theorybench.sampling`."""
-    data_rng, init_rng, _ = streams(config.seed)
-    training_set = sample_training_set(config.data, data_rng)
-    W0 = sample_initialisation(config.network, config.data.d, init_rng)
+    training_set, W0 = sample_run(config.data, config.network, config.seed)
     return StepInstance(X=training_set.X, y=training_set.y, a=config.network.second_layer(), W0=W0,
                         gamma=config.network.gamma, eta=config.training.step_size, config=config)
 

@@ -56,7 +56,7 @@ from theorybench.evaluation import checkpoint_test_errors, count_errors, gaussia
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.gd_batch import Problem, train_batch
 from theorybench.noise import sample_noise
-from theorybench.sampling import sample_initialisation, sample_labels, sample_training_set, streams, test_stream
+from theorybench.sampling import sample_labels, sample_run, test_stream
 from theorybench.training import train
 from verify.checks import BORDERLINE_RELATIVE
 from verify.runner import Batching
@@ -165,10 +165,8 @@ def _test_groups(configs: list[Config]) -> list[list[int]]:
 def _sample(config: Config) -> tuple[Problem, Any, np.random.Generator]:
     """The unit's training problem, its training set and its test stream, from ``config.seed``
     (the test stream from ``evaluation.test_seed`` when set, `theorybench.sampling.test_stream`)."""
-    data_rng, init_rng, _ = streams(config.seed)
+    training_set, W0 = sample_run(config.data, config.network, config.seed)
     test_rng = test_stream(config.seed, config.evaluation)
-    training_set = sample_training_set(config.data, data_rng)
-    W0 = sample_initialisation(config.network, config.data.d, init_rng)
     problem = Problem(X=training_set.X, y=training_set.y, a=config.network.second_layer(), W0=W0,
                       gamma=config.network.gamma)
     return problem, training_set, test_rng
