@@ -19,6 +19,7 @@ from theorybench.config import (
     NetworkConfig,
     NoiseConfig,
     TrainingConfig,
+    config_from_dict,
     config_from_toml,
     config_hash,
     config_to_dict,
@@ -194,3 +195,19 @@ def test_new_keys_refuse_bad_values_with_the_key_named(text, message):
     with pytest.raises(ConfigError) as info:
         config_from_toml(text)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [-1, 2**63, 1.5, True, "7"])
+def test_test_seed_must_be_a_seed(bad):
+    with pytest.raises(ConfigError, match="evaluation.test_seed"):
+        config_from_dict({"evaluation": {"test_seed": bad}})
+
+
+def test_an_absent_test_seed_leaves_the_configuration_and_its_hash_as_before():
+    # Optional keys left unset are not written (config_to_dict), so every configuration hash
+    # recorded before evaluation.test_seed existed still names the same configuration.
+    assert "test_seed" not in config_to_dict(Config())["evaluation"]
+    shared = config_from_dict({"evaluation": {"test_seed": 7}})
+    assert config_to_dict(shared)["evaluation"]["test_seed"] == 7
+    assert config_from_toml(config_to_toml(shared)) == shared
+    assert config_hash(shared) != config_hash(Config())
