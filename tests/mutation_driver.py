@@ -5,7 +5,8 @@ sign, a wrong branch, a check left out) in `bounds/` (error functionals, thresho
 forms, the step-one criterion, the limit-direction certificate) or the interval code
 (`theorybench/stats.py`). For each mutant the driver copies the repository's code into a
 temporary directory, applies the edit (the original text must occur exactly once), and runs the
-*killer* tests there (`KILLERS`: the property suite first, then the unit tests of the mutated
+*killer* tests there (after regenerating `bounds/_generated.py` when the edit is in the sympy
+statements of `bounds/symbolic.py`; `KILLERS`: the property suite first, then the unit tests of the mutated
 modules) with ``pytest -x``; the mutant is *killed* when they fail. A mutant whose text is no
 longer in the code (the code moved on) is reported ``stale``, not counted.
 
@@ -178,6 +179,9 @@ def _copy_tree(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
+# The statements whose float64 forms are regenerated after a mutant edits them.
+GENERATED_FROM = "bounds/symbolic.py"
+
 # The unmutated code: the killers must pass on it, or every "kill" would be the suite's own failure.
 BASELINE = Mutant("baseline", "bounds/__init__.py", "", "", "no edit")
 
@@ -196,6 +200,14 @@ def run_mutant(mutant: Mutant, *, timeout: float = 1800.0) -> tuple[str, str, fl
             (work / mutant.path).write_text(source.replace(mutant.old, mutant.new))
         # The copy comes first on the path, before the editable install of the real package.
         env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
+        if mutant.path == GENERATED_FROM:
+            # The float64 forms are generated from the sympy statements: a slip in a statement
+            # ships through `python -m bounds.generate`, as a person editing it would run it (a
+            # stale bounds/_generated.py would only be caught by tests/test_generated.py).
+            generated = subprocess.run([sys.executable, "-m", "bounds.generate"], cwd=work, env=env,
+                                       capture_output=True, text=True, timeout=timeout)
+            if generated.returncode != 0:
+                return "killed", "python -m bounds.generate failed", time.perf_counter() - start
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                    "-m", "not slow", *KILLERS]
         try:
