@@ -82,7 +82,11 @@ def _symbol(name: str) -> sp.Symbol:
 def _symbolic_roots(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol) -> tuple[sp.Expr, ...]:
     # The roots as expressions in the other symbols do not depend on their values: solved once per
     # (condition, variable), since sympy's solve costs up to seconds (a quadratic in sqrt(d)).
-    return tuple(sp.expand_log(r, force=True) for r in sp.solve(sp.Eq(lhs, rhs), variable))
+    # check=False: sympy's own verification of each root (checksol, simplification of the
+    # substituted equation) took most of that time, and every root is verified anyway where it is
+    # used, numerically at 30 digits against the equation itself (`_satisfies`) and for positivity.
+    roots = sp.solve(sp.Eq(lhs, rhs), variable, check=False)
+    return tuple(sp.expand_log(r, force=True) for r in roots)
 
 
 class NoRoot(ValueError):
