@@ -168,6 +168,14 @@ def sample_limit_direction(sample: Sample) -> LimitDirection:
                      lambda s: limit_direction_from_gram(step_one(s).gram, s.y, s.a, s.gamma, X=s.X))
 
 
+def sample_values(sample: Sample) -> dict[str, float]:
+    """The values at which the sample conditions of `bounds.symbolic` are evaluated (EXACT, §3):
+    the statistics of `sample_statistics` with gamma, eta, n and m of the draw. `Theorem48`'s rows
+    and the catalogue's declared bounds (`bounds.catalogue`) both evaluate the statements here."""
+    return {**sample_statistics(sample), "gamma": float(sample.gamma), "eta": float(sample.eta),
+            "n": float(sample.X.shape[0]), "m": float(sample.a.size)}
+
+
 def certificate_row(sample: Sample, *, section: str = SECTION) -> HypothesisResult:
     """The limit direction's certificate as a hypothesis row (EXACT, §2.2, §3; corrected 2026-11-29).
 
@@ -272,9 +280,7 @@ class Theorem48(Theorem):
                                detail="typical L(W(1)) and max_i ||x~_i||^2", **typical),
             ]
             return rows
-        values.update(sample_statistics(sample))
-        values.update(gamma=sample.gamma, eta=sample.eta, n=float(sample.X.shape[0]),
-                      m=float(sample.a.size))
+        values.update(sample_values(sample))
         on_sample = dict(depends_on_sample=True, evaluated_on="sample")
         failures = f"{values['step_one_failures']:.0f} of {values['step_one_pairs']:.0f} (k, j) pairs fail"
         rows += [

@@ -85,9 +85,6 @@ MUTANTS = [
            "return -0.5 * x * x - _HALF_LOG_TWO_PI + math.log(x)", "Mills upper bound phi(x) x"),
     Mutant("C2", "bounds/catalogue.py", "return -math.log(2.0) - 0.5 * x * x", "return -0.5 * x * x",
            "Chernoff without its factor 1/2 (looser, still valid)"),
-    Mutant("C3", "bounds/catalogue.py", "- np.max(np.abs(one.preactivations)))",
-           "- np.min(np.abs(one.preactivations)))",
-           "small initialisation against the smallest |<x_k, w_j(0)>|"),
     Mutant("C4", "bounds/catalogue.py",
            "return -0.5 * x * x - _HALF_LOG_TWO_PI + math.log(x) - math.log1p(x * x)",
            "return -0.5 * x * x - _HALF_LOG_TWO_PI - math.log1p(x * x)",
@@ -104,6 +101,10 @@ MUTANTS = [
     Mutant("T4", "bounds/theorem_4_8.py", "negative = np.minimum(correlation, 0.0)",
            "negative = np.maximum(correlation, 0.0)",
            "S_min subtracting the positive correlations instead of the negative ones"),
+    # (C3 until the catalogue's own formula for it gave way to the declared statement.)
+    Mutant("T5", "bounds/theorem_4_8.py", "\"init_max\": float(np.abs(one.preactivations).max()),",
+           "\"init_max\": float(np.abs(one.preactivations).min()),",
+           "small initialisation against the smallest |<x_k, w_j(0)>|"),
     # bounds/symbolic.py: the sympy forms of §3-§6.
     Mutant("S1", "bounds/symbolic.py", "PSI = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2)",
            "PSI = n * mu_norm**4 / (mu_sigma_mu + tr_sigma2)", "psi without n in the denominator"),
