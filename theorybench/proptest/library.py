@@ -9,7 +9,8 @@
 - ``linear_boundary`` (§2.3): balanced neurons, sign f(x; W_hat) = sign <w_bar, x>;
 - ``bayes_floor`` (§2.4): the Bayes error is a floor for every direction's exact Gaussian error.
 
-The references of the noise laws (`theorybench.proptest.noise_laws`), of ``log_ndtr`` and of the
+`check`'s sufficient rows of Theorem 4.8 are tested by running gradient descent
+(`theorybench.proptest.sufficient`). The references of the noise laws (`theorybench.proptest.noise_laws`), of ``log_ndtr`` and of the
 Clopper–Pearson interval (`theorybench.proptest.numerics`) are library properties too.
 """
 
@@ -241,6 +242,7 @@ def library_properties() -> list[Property]:
         clopper_pearson_tails_property,
         log_ndtr_property,
     )
+    from theorybench.proptest.sufficient import sufficient_properties
     from theorybench.proptest.thresholds import (
         boundary_property,
         smallest_dimension_property,
@@ -252,4 +254,4 @@ def library_properties() -> list[Property]:
             _linear_boundary_property(), _bayes_floor_property(), noise_law_property(),
             log_ndtr_property(), clopper_pearson_coverage_property(),
             clopper_pearson_tails_property(), threshold_property(), smallest_dimension_property(),
-            boundary_property()]
+            boundary_property(), *sufficient_properties()]
