@@ -257,7 +257,8 @@ def _theorem_property() -> Property:
     return Property("library", "theorem_4_8_pattern", "PAPER", "§3",
                     "where every requirement of Theorem 4.8 holds on the sample, the pattern is "
                     "reached at step 1 and persists (run by gradient descent)",
-                    strategies.training_problems("case1"), check)
+                    st.one_of(strategies.training_problems("case1"),
+                              strategies.training_problems("case2")), check)
 
 
 def sufficient_properties() -> list[Property]:
