@@ -235,7 +235,7 @@ def _bayes_floor_property() -> Property:
 
 def library_properties() -> list[Property]:
     """The EXACT properties of the toolkit itself (see the module docstring)."""
-    from theorybench.proptest.certificate import certificate_property
+    from theorybench.proptest.certificate import certificate_properties
     from theorybench.proptest.noise_laws import noise_law_property
     from theorybench.proptest.numerics import (
         clopper_pearson_coverage_property,
@@ -250,7 +250,7 @@ def library_properties() -> list[Property]:
     )
 
     return [_gram_weight_property(), _trajectory_invariance_property(), _limit_direction_property(),
-            certificate_property(),
+            *certificate_properties(),
             _linear_boundary_property(), _bayes_floor_property(), noise_law_property(),
             log_ndtr_property(), clopper_pearson_coverage_property(),
             clopper_pearson_tails_property(), threshold_property(), smallest_dimension_property(),
