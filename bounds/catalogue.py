@@ -511,10 +511,10 @@ def step_one_criterion(instance: StepInstance) -> np.ndarray:
               + \\frac{\\eta}{n}|a_j| \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
 
     (:math:`|a_j| = 1/\\sqrt m`). `step_one` returns the margins divided by
-    :math:`\\max_i \\ell_i(0)`; the factor is restored here so that the value is the quantity itself.
+    :math:`\\max_i \\ell_i(0)`; `bounds.theorem_4_8.StepOne.margins` restores the factor, as for the
+    row ``init`` of `check` (``step_one_min`` is the smallest entry), so the value is the quantity.
     """
-    one = step_one(_sample(instance))
-    return one.activation_margins * math.exp(one.log_scale)
+    return step_one(_sample(instance)).margins()
 
 
 def small_initialisation_margin(instance: StepInstance) -> float:

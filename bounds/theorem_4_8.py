@@ -104,6 +104,12 @@ class StepOne:
     lifted_gram: np.ndarray
     step_min: float
 
+    def margins(self) -> np.ndarray:
+        """:math:`s_j y_k\\langle x_k, w_j(1)\\rangle` itself: ``activation_margins`` times
+        :math:`\\max_i\\ell_i(0)` (inf where that overflows). The one place the factor is restored."""
+        with np.errstate(over="ignore"):
+            return self.activation_margins * np.exp(self.log_scale)
+
 
 def step_one(sample: Sample) -> StepOne:
     """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, docs/theory.md §2.5).
@@ -205,7 +211,7 @@ def _sample_statistics(sample: Sample) -> dict[str, float]:
     with np.errstate(over="ignore"):
         rho = float(np.exp(one.log_losses.max() - one.log_losses.min()))
         loss_1 = float(np.exp(one.log_loss_1))
-        step_one_min = float(one.activation_margins.min() * np.exp(one.log_scale))
+        step_one_min = float(one.margins().min())
     return {
         "min_corr": float((np.outer(y, y) * K).min()),
         "orth_ratio": float(ratios.min()),

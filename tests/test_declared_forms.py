@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from bounds import catalogue, symbolic
 from bounds.contract import Sample
@@ -72,6 +72,11 @@ def test_rate_bounds_and_theorem_conclusions_are_one_statement(instance, name):
     assert value == expected or (math.isnan(value) and math.isnan(expected))
 
 
+def _log(value: float) -> float:
+    """A row's log scale (`bounds.contract.from_statement`): -inf for a side <= 0."""
+    return math.log(value) if value > 0 else -math.inf
+
+
 def _sample(instance: catalogue.StepInstance) -> Sample:
     return Sample(X=instance.X, y=instance.y, W0=instance.W0, a=instance.a, gamma=instance.gamma,
                   eta=instance.eta)
@@ -79,6 +84,8 @@ def _sample(instance: catalogue.StepInstance) -> Sample:
 
 @_FEW
 @given(strategies.step_instances())
+@example(catalogue.StepInstance(X=np.ones((2, 1)), y=np.ones(2), a=np.ones(1), W0=np.zeros((1, 1)),
+                                gamma=0.5, eta=1.0))  # W(0) = 0: a side of the row is 0 (log -inf)
 def test_step_one_rows_and_declared_bounds_are_one_statement(instance):
     sample = _sample(instance)
     rows = {row.key: row for row in Theorem48().hypotheses(Config(), sample)}
@@ -88,7 +95,7 @@ def test_step_one_rows_and_declared_bounds_are_one_statement(instance):
     assert row.statement == "small_init_sample"
     lhs, rhs = symbolic.statement("small_init_sample").evaluate(values)
     if row.log_scale:
-        assert (row.lhs, row.rhs) == (math.log(lhs), math.log(rhs) if rhs > 0 else -math.inf)
+        assert (row.lhs, row.rhs) == (_log(lhs), _log(rhs))
     else:
         assert (row.lhs, row.rhs) == (lhs, rhs)
     assert catalogue.small_initialisation_margin(instance) == rhs - lhs
