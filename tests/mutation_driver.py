@@ -120,7 +120,7 @@ MUTANTS = [
            "the mpmath form of log-add-exp halving one term (float64 form right)"),
     Mutant("S6", "bounds/symbolic.py", "sp.log(C_sg) - c_sg * PSI / proxy",
            "sp.log(C_sg) - c_sg * PSI * proxy", "Theorem 6.2 multiplying by the variance proxy"),
-    # bounds/thresholds.py: solved thresholds.
+    # bounds/thresholds.py, bounds/boundaries.py: solved thresholds and signal boundaries.
     Mutant("H1", "bounds/thresholds.py", "above.append(increasing == (s.relation in (\">=\", \">\")))",
            "above.append(increasing != (s.relation in (\">=\", \">\")))",
            "solve_threshold: the side on which the condition holds inverted"),
@@ -130,9 +130,10 @@ MUTANTS = [
     Mutant("H3", "bounds/thresholds.py", "candidate = max(1, math.ceil(threshold.value))",
            "candidate = max(1, math.floor(threshold.value) + 1)",
            "smallest dimension one too large at an integer threshold"),
-    Mutant("H4", "bounds/thresholds.py",
-           "with_kappa = {**values, \"kappa\": values[\"mu_sigma_mu\"] / values[\"mu_norm\"] ** 2}",
-           "with_kappa = {**values, \"kappa\": values[\"mu_sigma_mu\"] / values[\"mu_norm\"]}",
+    # (the signal boundaries moved from bounds/thresholds.py to bounds/boundaries.py)
+    Mutant("H4", "bounds/boundaries.py",
+           "kappa = values[\"mu_sigma_mu\"] / values[\"mu_norm\"] ** 2",
+           "kappa = values[\"mu_sigma_mu\"] / values[\"mu_norm\"]",
            "kappa = mu'Sigma mu / ||mu|| instead of / ||mu||^2"),
     # bounds/limit_direction.py: the certificate of §2.2.
     Mutant("L1", "bounds/limit_direction.py",
