@@ -53,7 +53,7 @@ from bounds.error_functionals import (
     log_sub_gaussian_bound,
 )
 from bounds.rates import absolute_moment, default_moment_order, parameter_values
-from bounds.theorem_4_8 import step_one
+from bounds.theorem_4_8 import sample_values, step_one
 from theorybench.config import Config, CovarianceConfig, DataConfig, NoiseConfig
 from theorybench.covariance import CovarianceSummary, covariance_summary
 from theorybench.errors import UserInputError
@@ -511,24 +511,25 @@ def step_one_criterion(instance: StepInstance) -> np.ndarray:
               + \\frac{\\eta}{n}|a_j| \\sum_i \\ell_i(0)\\, \\varphi'(H_{ij}(0))\\, y_i y_k K_{ki}
 
     (:math:`|a_j| = 1/\\sqrt m`). `step_one` returns the margins divided by
-    :math:`\\max_i \\ell_i(0)`; the factor is restored here so that the value is the quantity itself.
+    :math:`\\max_i \\ell_i(0)`; `bounds.theorem_4_8.StepOne.margins` restores the factor, as for the
+    row ``init`` of `check` (``step_one_min`` is the smallest entry), so the value is the quantity.
     """
-    one = step_one(_sample(instance))
-    return one.activation_margins * math.exp(one.log_scale)
+    return step_one(_sample(instance)).margins()
 
 
-def small_initialisation_margin(instance: StepInstance, *, C_init: float = 1.0) -> float:
+def small_initialisation_margin(instance: StepInstance) -> float:
     """The DERIVED small-initialisation condition of docs/theory.md §3 (`bounds.theorem_4_8`), as a margin.
 
-    .. math:: \\frac{\\eta}{C\\, n\\sqrt m} S_{\\min} - \\max_{k,j}|\\langle x_k, w_j(0)\\rangle| > 0
+    .. math:: \\frac{\\eta}{n\\sqrt m} S_{\\min} - \\max_{k,j}|\\langle x_k, w_j(0)\\rangle| > 0
               \\;\\Rightarrow\\; \\text{every neuron correctly activated after step one},
 
     :math:`S_{\\min} = \\min_k(\\gamma\\ell_k(0)\\|x_k\\|^2 - \\sum_{i\\ne k}\\ell_i(0)(y_iy_kK_{ki})_-)`,
-    which in Case 1 is the specification's :math:`\\gamma\\min_k \\ell_k(0)\\|x_k\\|^2`. DERIVED for C >= 1.
+    which in Case 1 is the specification's :math:`\\gamma\\min_k \\ell_k(0)\\|x_k\\|^2`. The declared
+    statement ``small_init_sample`` of `bounds.symbolic`, evaluated at the values of
+    `bounds.theorem_4_8.sample_values`, as `check`'s row ``init_sufficient`` evaluates it: one form.
     """
-    one = step_one(_sample(instance))
-    return float(instance.eta / (C_init * instance.n * math.sqrt(instance.m)) * one.step_min
-                 - np.max(np.abs(one.preactivations)))
+    lhs, rhs = symbolic.statement("small_init_sample").evaluate(sample_values(_sample(instance)))
+    return float(rhs - lhs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,9 +673,9 @@ BOUNDS: list[DeclaredBound] = [
     DeclaredBound(
         name="small_initialisation", kind="sufficient", provenance="DERIVED", section="§3",
         quantity="step_one_margins",
-        statement="max|<x_k, w_j(0)>| < eta/(C n sqrt m) S_min => every neuron correctly "
+        statement="max|<x_k, w_j(0)>| < eta/(n sqrt m) S_min => every neuron correctly "
                   "activated after step one",
-        value=small_initialisation_margin, constants={"C_init": 1.0}),
+        value=small_initialisation_margin),
     _rate_bound("theorem_5_1_upper", "upper", "RECONSTRUCTED", "§4",
                 "err <= C_u exp(-c_u psi), psi = n||mu||^4/(n mu'Sigma mu + Tr Sigma^2)",
                 "log_upper_5_1", _gaussian_data, {"C_u": 1.0, "c_u": 1.0}),

@@ -222,7 +222,8 @@ class Statement:
 
         The float64 function is tried first; when any part is not finite the 50-digit mpmath
         function is used instead and its result rounded to float64 (the logarithms encoded here
-        stay finite even where the probabilities they stand for underflow).
+        stay finite even where the probabilities they stand for underflow). Outside a statement's
+        real domain (e.g. :math:`\\sqrt{\\log n}` at n < 1) the float64 nan is returned.
         """
         names, functions = self._functions("numpy")
         arguments = self._arguments(names, values)
@@ -234,11 +235,17 @@ class Statement:
                 # float64 scalars give the IEEE answer (inf, or nan for 0/0) instead.
                 parts = tuple(float(f(*map(np.float64, arguments))) for f in functions)
         if not all(math.isfinite(p) for p in parts):
+            import mpmath
+
             try:
-                parts = tuple(float(p) for p in self.evaluate_mp(values))
+                exact = self.evaluate_mp(values)
             except ZeroDivisionError:
                 # A true division by zero: mpmath raises where float64 gave inf or nan; keep those.
-                pass
+                exact = ()
+            # Outside the real domain (sqrt(log n) at n < 1) mpmath answers with a complex number
+            # where float64 gave nan: the statement has no real value there, so nan is kept.
+            if exact and all(mpmath.im(p) == 0 for p in exact):
+                parts = tuple(float(mpmath.re(p)) for p in exact)
         return parts if self.is_condition else parts[0]
 
     def evaluate_mp(self, values: Mapping[str, float], digits: int = MPMATH_DIGITS) -> tuple:

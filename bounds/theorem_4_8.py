@@ -104,6 +104,12 @@ class StepOne:
     lifted_gram: np.ndarray
     step_min: float
 
+    def margins(self) -> np.ndarray:
+        """:math:`s_j y_k\\langle x_k, w_j(1)\\rangle` itself: ``activation_margins`` times
+        :math:`\\max_i\\ell_i(0)` (inf where that overflows). The one place the factor is restored."""
+        with np.errstate(over="ignore"):
+            return self.activation_margins * np.exp(self.log_scale)
+
 
 def step_one(sample: Sample) -> StepOne:
     """The first GD step in Gram form, :math:`H(1) = H(0) + (\\eta/n) K D` (EXACT, docs/theory.md §2.5).
@@ -173,6 +179,14 @@ def sample_limit_direction(sample: Sample) -> LimitDirection:
                      lambda s: limit_direction_from_gram(sample_step_one(s).gram, s.y, s.a, s.gamma, X=s.X))
 
 
+def sample_values(sample: Sample) -> dict[str, float]:
+    """The values at which the sample conditions of `bounds.symbolic` are evaluated (EXACT, §3):
+    the statistics of `sample_statistics` with gamma, eta, n and m of the draw. `Theorem48`'s rows
+    and the catalogue's declared bounds (`bounds.catalogue`) both evaluate the statements here."""
+    return {**sample_statistics(sample), "gamma": float(sample.gamma), "eta": float(sample.eta),
+            "n": float(sample.X.shape[0]), "m": float(sample.a.size)}
+
+
 def certificate_row(sample: Sample, *, section: str = SECTION) -> HypothesisResult:
     """The limit direction's certificate as a hypothesis row (EXACT, §2.2, §3; corrected 2026-11-29).
 
@@ -202,7 +216,7 @@ def _sample_statistics(sample: Sample) -> dict[str, float]:
     with np.errstate(over="ignore"):
         rho = float(np.exp(one.log_losses.max() - one.log_losses.min()))
         loss_1 = float(np.exp(one.log_loss_1))
-        step_one_min = float(one.activation_margins.min() * np.exp(one.log_scale))
+        step_one_min = float(one.margins().min())
     return {
         "min_corr": float((np.outer(y, y) * K).min()),
         "orth_ratio": float(ratios.min()),
@@ -277,9 +291,7 @@ class Theorem48(Theorem):
                                detail="typical L(W(1)) and max_i ||x~_i||^2", **typical),
             ]
             return rows
-        values.update(sample_statistics(sample))
-        values.update(gamma=sample.gamma, eta=sample.eta, n=float(sample.X.shape[0]),
-                      m=float(sample.a.size))
+        values.update(sample_values(sample))
         on_sample = dict(depends_on_sample=True, evaluated_on="sample")
         failures = f"{values['step_one_failures']:.0f} of {values['step_one_pairs']:.0f} (k, j) pairs fail"
         rows += [

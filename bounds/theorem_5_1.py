@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import math
 
-from scipy.special import log_ndtr
-
 from bounds import symbolic
 from bounds.boundaries import benign_boundary, phase_boundary
-from bounds.error_functionals import log_gaussian_error
+from bounds.error_functionals import log_bayes_error_from_mahalanobis, log_gaussian_error
 from bounds.contract import (Conclusion, HypothesisResult, Sample, Theorem, flag, from_statement,
                              requirement_verdict)
 from bounds.rates import CANDIDATE_EXPONENTS, parameter_values, regime
@@ -88,8 +86,7 @@ def limit_direction_hypotheses(config: Config, sample: Sample | None, *, section
 def log_bayes_error(values: dict) -> float:
     """log Phi(-sqrt(mu^T Sigma^+ mu)), EXACT for Gaussian noise (§2.4); -inf when mu is outside
     range(Sigma) (perfect separation)."""
-    mahalanobis = values["mahalanobis_sq"]
-    return -math.inf if math.isinf(mahalanobis) else float(log_ndtr(-math.sqrt(mahalanobis)))
+    return log_bayes_error_from_mahalanobis(values["mahalanobis_sq"])
 
 
 def rate_conclusions(values: dict, section: str) -> list[Conclusion]:

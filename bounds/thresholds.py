@@ -79,10 +79,20 @@ def _symbol(name: str) -> sp.Symbol:
 
 
 @functools.lru_cache(maxsize=None)
-def _symbolic_roots(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol) -> tuple[sp.Expr, ...]:
+def _symbolic_roots(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol) -> tuple[sp.Expr, ...] | None:
     # The roots as expressions in the other symbols do not depend on their values: solved once per
     # (condition, variable), since sympy's solve costs up to seconds (a quadratic in sqrt(d)).
-    return tuple(sp.expand_log(r, force=True) for r in sp.solve(sp.Eq(lhs, rhs), variable))
+    # check=False: sympy's own verification of each root (checksol, simplification of the
+    # substituted equation) took most of that time, and every root is verified anyway where it is
+    # used, numerically at 30 digits against the equation itself (`_satisfies`) and for positivity.
+    try:
+        roots = sp.solve(sp.Eq(lhs, rhs), variable, check=False)
+    except (NotImplementedError, TypeError):
+        # No closed form: sympy says so (NotImplementedError), or fails deciding an inequality on
+        # the way (TypeError "cannot determine truth value of Relational", e.g. the typical Case 2
+        # in n, transcendental through sqrt(log n)). None is cached, so it is tried once.
+        return None
+    return tuple(sp.expand_log(r, force=True) for r in roots)
 
 
 class NoRoot(ValueError):
@@ -93,11 +103,10 @@ def _atom_root(lhs: sp.Expr, rhs: sp.Expr, variable: sp.Symbol,
                values: Mapping[str, float]) -> sp.Expr:
     # sympy does not know that log(n) > 0 for n >= 2, so sign-ambiguous roots are kept by solve and
     # the positive one is picked numerically.
-    try:
-        roots = _symbolic_roots(lhs, rhs, variable)
-    except NotImplementedError:
+    roots = _symbolic_roots(lhs, rhs, variable)
+    if roots is None:
         raise UserInputError(f"{lhs} = {rhs} has no closed-form solution in {variable}; evaluate "
-                             "the condition at given values instead.") from None
+                             "the condition at given values instead.")
     # Squaring (sqrt(d) in the typical Case 2) makes solve return roots of the squared equation
     # too; only a root that satisfies the equation itself is a threshold.
     roots = [r for r in roots if r != 0 and _numeric(r, values) > 0

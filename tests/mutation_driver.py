@@ -5,7 +5,8 @@ sign, a wrong branch, a check left out) in `bounds/` (error functionals, thresho
 forms, the step-one criterion, the limit-direction certificate) or the interval code
 (`theorybench/stats.py`). For each mutant the driver copies the repository's code into a
 temporary directory, applies the edit (the original text must occur exactly once), and runs the
-*killer* tests there (`KILLERS`: the property suite first, then the unit tests of the mutated
+*killer* tests there (after regenerating `bounds/_generated.py` when the edit is in the sympy
+statements of `bounds/symbolic.py`; `KILLERS`: the property suite first, then the unit tests of the mutated
 modules) with ``pytest -x``; the mutant is *killed* when they fail. A mutant whose text is no
 longer in the code (the code moved on) is reported ``stale``, not counted.
 
@@ -84,9 +85,6 @@ MUTANTS = [
            "return -0.5 * x * x - _HALF_LOG_TWO_PI + math.log(x)", "Mills upper bound phi(x) x"),
     Mutant("C2", "bounds/catalogue.py", "return -math.log(2.0) - 0.5 * x * x", "return -0.5 * x * x",
            "Chernoff without its factor 1/2 (looser, still valid)"),
-    Mutant("C3", "bounds/catalogue.py", "- np.max(np.abs(one.preactivations)))",
-           "- np.min(np.abs(one.preactivations)))",
-           "small initialisation against the smallest |<x_k, w_j(0)>|"),
     Mutant("C4", "bounds/catalogue.py",
            "return -0.5 * x * x - _HALF_LOG_TWO_PI + math.log(x) - math.log1p(x * x)",
            "return -0.5 * x * x - _HALF_LOG_TWO_PI - math.log1p(x * x)",
@@ -103,6 +101,10 @@ MUTANTS = [
     Mutant("T4", "bounds/theorem_4_8.py", "negative = np.minimum(correlation, 0.0)",
            "negative = np.maximum(correlation, 0.0)",
            "S_min subtracting the positive correlations instead of the negative ones"),
+    # (C3 until the catalogue's own formula for it gave way to the declared statement.)
+    Mutant("T5", "bounds/theorem_4_8.py", "\"init_max\": float(np.abs(one.preactivations).max()),",
+           "\"init_max\": float(np.abs(one.preactivations).min()),",
+           "small initialisation against the smallest |<x_k, w_j(0)>|"),
     # bounds/symbolic.py: the sympy forms of §3-§6.
     Mutant("S1", "bounds/symbolic.py", "PSI = n * mu_norm**4 / (n * mu_sigma_mu + tr_sigma2)",
            "PSI = n * mu_norm**4 / (mu_sigma_mu + tr_sigma2)", "psi without n in the denominator"),
@@ -118,7 +120,7 @@ MUTANTS = [
            "the mpmath form of log-add-exp halving one term (float64 form right)"),
     Mutant("S6", "bounds/symbolic.py", "sp.log(C_sg) - c_sg * PSI / proxy",
            "sp.log(C_sg) - c_sg * PSI * proxy", "Theorem 6.2 multiplying by the variance proxy"),
-    # bounds/thresholds.py: solved thresholds.
+    # bounds/thresholds.py, bounds/boundaries.py: solved thresholds and signal boundaries.
     Mutant("H1", "bounds/thresholds.py", "above.append(increasing == (s.relation in (\">=\", \">\")))",
            "above.append(increasing != (s.relation in (\">=\", \">\")))",
            "solve_threshold: the side on which the condition holds inverted"),
@@ -128,9 +130,10 @@ MUTANTS = [
     Mutant("H3", "bounds/thresholds.py", "candidate = max(1, math.ceil(threshold.value))",
            "candidate = max(1, math.floor(threshold.value) + 1)",
            "smallest dimension one too large at an integer threshold"),
-    Mutant("H4", "bounds/thresholds.py",
-           "with_kappa = {**values, \"kappa\": values[\"mu_sigma_mu\"] / values[\"mu_norm\"] ** 2}",
-           "with_kappa = {**values, \"kappa\": values[\"mu_sigma_mu\"] / values[\"mu_norm\"]}",
+    # (the signal boundaries moved from bounds/thresholds.py to bounds/boundaries.py)
+    Mutant("H4", "bounds/boundaries.py",
+           "kappa = values[\"mu_sigma_mu\"] / values[\"mu_norm\"] ** 2",
+           "kappa = values[\"mu_sigma_mu\"] / values[\"mu_norm\"]",
            "kappa = mu'Sigma mu / ||mu|| instead of / ||mu||^2"),
     # bounds/limit_direction.py: the certificate of §2.2.
     Mutant("L1", "bounds/limit_direction.py",
@@ -178,6 +181,9 @@ def _copy_tree(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
+# The statements whose float64 forms are regenerated after a mutant edits them.
+GENERATED_FROM = "bounds/symbolic.py"
+
 # The unmutated code: the killers must pass on it, or every "kill" would be the suite's own failure.
 BASELINE = Mutant("baseline", "bounds/__init__.py", "", "", "no edit")
 
@@ -196,6 +202,14 @@ def run_mutant(mutant: Mutant, *, timeout: float = 1800.0) -> tuple[str, str, fl
             (work / mutant.path).write_text(source.replace(mutant.old, mutant.new))
         # The copy comes first on the path, before the editable install of the real package.
         env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
+        if mutant.path == GENERATED_FROM:
+            # The float64 forms are generated from the sympy statements: a slip in a statement
+            # ships through `python -m bounds.generate`, as a person editing it would run it (a
+            # stale bounds/_generated.py would only be caught by tests/test_generated.py).
+            generated = subprocess.run([sys.executable, "-m", "bounds.generate"], cwd=work, env=env,
+                                       capture_output=True, text=True, timeout=timeout)
+            if generated.returncode != 0:
+                return "killed", "python -m bounds.generate failed", time.perf_counter() - start
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                    "-m", "not slow", *KILLERS]
         try:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from bounds.limit_direction import lifted_gram, limit_direction, limit_direction_from_gram
+from bounds.limit_direction import certify, lifted_gram, limit_direction, limit_direction_from_gram
 from bounds.svm import linear_svm, solve_margin_dual
 from theorybench.errors import UserInputError
 
@@ -258,6 +258,82 @@ def test_gram_only_result_has_no_weights():
     assert result.linear_direction is None
     with pytest.raises(ValueError, match="needs X"):
         result.weights()
+
+
+# ------------------------------------------------------------------ one KKT condition wrong (§2.2)
+#
+# Hand-built duals that satisfy every check of the certificate but one, in exact (dyadic or integer)
+# arithmetic, so that the one wrong condition alone must make `certify` refuse. Random perturbations
+# of the solver's dual move several conditions at once and cannot tell a missing check from a
+# present one. With a single positive neuron a = (1) and labels +1, c_ij = 1, Q = K and the
+# network's margins are the pre-activations H = K lambda wherever they are positive.
+
+def test_a_negative_dual_coordinate_alone_is_refused():
+    # K = [[1, 2], [2, 5]], lambda = K^-1 1 = (3, -1) in integers: margins K lambda = (1, 1), so the
+    # margins, complementary slackness (lambda_i (m_i - 1) = 0), strong duality
+    # (lambda' K lambda = 2 = sum lambda) and the pattern (H > 0) hold exactly; only lambda >= 0
+    # fails (the true SVM drops point 1: lambda = (1, 0), margins (1, 2)).
+    K = np.array([[1.0, 2.0], [2.0, 5.0]])
+    certificate = certify(K, np.ones(2), np.ones(1), 0.5, np.array([3.0, -1.0]))
+    assert certificate.pattern_consistent and certificate.min_margin == 1.0
+    assert certificate.complementary_slackness == 0.0 and certificate.duality_gap == 0.0
+    assert certificate.dual_infeasibility == pytest.approx(1.0 / 3.0, rel=4 * np.finfo(float).eps)
+    assert not certificate.ok and "infeasibility 0.333" in certificate.reason
+
+
+def test_a_violated_margin_alone_is_refused():
+    # K = [[1, 1/4], [1/4, 1]], lambda = (1, 0): margins K lambda = (1, 1/4) exactly. lambda >= 0,
+    # point 0 is at margin 1 and point 1 carries no dual weight (slackness 0), lambda' K lambda = 1
+    # = sum lambda, H > 0; only the margin of point 1 is below 1 (the dual of the sub-problem
+    # without point 1, handed over as if it solved the whole problem).
+    K = np.array([[1.0, 0.25], [0.25, 1.0]])
+    certificate = certify(K, np.ones(2), np.ones(1), 0.5, np.array([1.0, 0.0]))
+    assert certificate.pattern_consistent and certificate.dual_infeasibility == 0.0
+    assert certificate.complementary_slackness == 0.0 and certificate.duality_gap == 0.0
+    assert certificate.min_margin == 0.25
+    assert not certificate.ok and "margin 0.25" in certificate.reason
+
+
+def test_a_duality_gap_alone_is_refused():
+    # A dual that leaves small weight eps = 5e-10 (half the tolerance 1e-9) on each of 100 points
+    # off the margin: x_0 = 1, x_i = 2 (i >= 1) in d = 1, lambda_0 = 1 - 2 eps (n - 1) so that the
+    # margins are exactly m_0 = lambda_0 + 2 eps (n - 1) = 1 and m_i = 2 lambda_0 + 4 eps (n - 1) = 2.
+    # Relative to max lambda each slackness term is eps < tolerance, but they add up in strong
+    # duality: ||W||^2 = sum lambda_i m_i, so gap = eps (n - 1) / sum lambda ~ 5e-8, fifty times the
+    # tolerance. (A truncated solver leaves such weight; scaling lambda cannot separate the two
+    # checks, since both then move by the scale factor.) Rounding: the margins are sums of 101
+    # terms of size <= 4, exact to ~101 * 4 eps ~ 1e-13, far below both 5e-10 and the gap.
+    n, eps = 101, 5e-10
+    x = np.r_[1.0, np.full(n - 1, 2.0)][:, None]
+    lam = np.r_[1.0 - 2.0 * eps * (n - 1), np.full(n - 1, eps)]
+    certificate = certify(x @ x.T, np.ones(n), np.ones(1), 0.5, lam)
+    assert certificate.pattern_consistent and certificate.dual_infeasibility == 0.0
+    assert certificate.min_margin == pytest.approx(1.0, abs=1e-13)
+    assert certificate.kkt_residual == pytest.approx(eps, rel=1e-3)  # eps / lambda_0, below 1e-9
+    expected_gap = eps * (n - 1) / float(lam.sum())
+    assert certificate.duality_gap == pytest.approx(expected_gap, rel=1e-3)
+    assert certificate.duality_gap > 10 * certificate.tolerance
+    assert not certificate.ok and "duality gap" in certificate.reason
+
+
+def test_a_pre_activation_exactly_at_the_kink_is_refused():
+    # Two points at 60 degrees, K = 3 [[1, 1/2], [1/2, 1]], y = (+1, -1), a = (1, -1), gamma = 1/2:
+    # Q = [[15/4, -3/2], [-3/2, 15/4]] and lambda = Q^-1 1 = (4/9, 4/9) is the true optimum of the
+    # lifted SVM, with pre-activations H = (lambda) [[9/4, 0], [0, 9/4]]: the negative neuron on
+    # the positive point and the positive neuron on the negative point sit exactly at the kink
+    # (3 * (-lambda/2) + (3/2) lambda = 0). Margins, slackness and strong duality hold (2.25 lambda
+    # = 1), but the pattern s_j y_i <x_i, w_j> > 0 of docs/theory.md §2.2 fails at 2 pairs.
+    # lambda is 4/9 rounded to 49 significant bits, so 3 lambda and lambda / 2 are exact in float64
+    # and the zeros are exact whatever the order of the products (fused or not).
+    lam = math.ldexp(round(math.ldexp(4.0 / 9.0, 50)), -50)
+    K = np.array([[3.0, 1.5], [1.5, 3.0]])
+    y, a = np.array([1.0, -1.0]), np.array([1.0, -1.0])
+    B = (lam * y)[:, None] * np.array([[1.0, 0.5], [0.5, 1.0]]) * a[None, :]
+    assert np.count_nonzero(K @ B == 0.0) == 2  # the construction: two exact zeros
+    certificate = certify(K, y, a, 0.5, np.array([lam, lam]))
+    assert certificate.kkt_residual <= 1e-15 and certificate.duality_gap <= 1e-15
+    assert not certificate.pattern_consistent and certificate.pattern_violations == 2
+    assert not certificate.ok and "pattern not self-consistent" in certificate.reason
 
 
 # ------------------------------------------------------------------ gradient descent (§2.5)

@@ -228,3 +228,13 @@ def test_the_tail_strategies_reach_the_tails():
                       lambda i: abs(float(np.sum(i.y))) >= i.n - 2 and i.n >= 5,
                       lambda i: abs(float(np.sum(np.sign(i.a)))) == i.m and i.m >= 4):
         find(strategies.tail_training_problems(), condition, settings=suppress)
+
+
+def test_threshold_switches_says_nothing_where_the_condition_leaves_its_real_domain():
+    # The thorough profile's counterexample: case1_typical solved in n switches at n = 1.0000002,
+    # so n (1 - 1e-6) < 1 puts sqrt(log n) outside the reals; no count n >= 2 is there, and the
+    # example is replaced (not applicable) instead of raising.
+    from theorybench.proptest.thresholds import threshold_property
+
+    values = {"C_1": 1.0, "mu_norm": 1.0, "mu_sigma_mu": 1.0, "n": 2.0, "tr_sigma2": 1e6}
+    assert threshold_property().check(("case1_typical", "n", values)) is False

@@ -286,3 +286,23 @@ def test_prior_and_sub_gaussian_rates_match_their_hand_formulas():
     psi = n * mu**4 / (n * 1.5 * mu**2 + 300.0)
     upper = symbolic.statement("log_upper_6_2").evaluate(values)
     assert upper == pytest.approx(math.log(2.0) - 0.5 * psi / 4.0, rel=1e-13)
+
+
+def test_a_statement_outside_its_real_domain_is_nan_not_an_error():
+    # The typical Case 1 has sqrt(log n): at n < 1 float64 gives nan and the mpmath fallback a
+    # complex number, which raised TypeError (found by the thorough threshold_switches run at the
+    # threshold n = 1.0000002 of case1_typical, where the side below it has n < 1).
+    values = {"C_1": 1.0, "mu_norm": 1.0, "mu_sigma_mu": 1.0, "n": 0.5, "tr_sigma2": 1e6}
+    lhs, rhs = symbolic.statement("case1_typical").evaluate(values)
+    assert lhs == 1.0 and math.isnan(rhs)
+    assert not symbolic.statement("case1_typical").holds(values)
+
+
+def test_a_condition_sympy_cannot_solve_is_refused_with_a_reason():
+    # The typical Case 2 in n is transcendental (n against sqrt(log n)); sympy's solve fails with
+    # a bare TypeError deciding a Relational on the way (found by the thorough threshold_switches
+    # run). solve_threshold refuses it as it refuses a NotImplementedError.
+    values = {"C_2": 1.0, "gamma": 0.1, "mu_norm": 1.0, "mu_sigma_mu": 1.0, "tr_sigma": 1.0,
+              "tr_sigma2": 1.0}
+    with pytest.raises(UserInputError, match="no closed-form solution in n"):
+        thresholds.solve_threshold("case2_typical", "n", values)

@@ -9,7 +9,8 @@
 - ``linear_boundary`` (§2.3): balanced neurons, sign f(x; W_hat) = sign <w_bar, x>;
 - ``bayes_floor`` (§2.4): the Bayes error is a floor for every direction's exact Gaussian error.
 
-The references of the noise laws (`theorybench.proptest.noise_laws`), of ``log_ndtr`` and of the
+`check`'s sufficient rows of Theorem 4.8 are tested by running gradient descent
+(`theorybench.proptest.sufficient`). The references of the noise laws (`theorybench.proptest.noise_laws`), of ``log_ndtr`` and of the
 Clopper–Pearson interval (`theorybench.proptest.numerics`) are library properties too.
 """
 
@@ -234,13 +235,14 @@ def _bayes_floor_property() -> Property:
 
 def library_properties() -> list[Property]:
     """The EXACT properties of the toolkit itself (see the module docstring)."""
-    from theorybench.proptest.certificate import certificate_property
+    from theorybench.proptest.certificate import certificate_properties
     from theorybench.proptest.noise_laws import noise_law_property
     from theorybench.proptest.numerics import (
         clopper_pearson_coverage_property,
         clopper_pearson_tails_property,
         log_ndtr_property,
     )
+    from theorybench.proptest.sufficient import sufficient_properties
     from theorybench.proptest.thresholds import (
         boundary_property,
         smallest_dimension_property,
@@ -248,8 +250,8 @@ def library_properties() -> list[Property]:
     )
 
     return [_gram_weight_property(), _trajectory_invariance_property(), _limit_direction_property(),
-            certificate_property(),
+            *certificate_properties(),
             _linear_boundary_property(), _bayes_floor_property(), noise_law_property(),
             log_ndtr_property(), clopper_pearson_coverage_property(),
             clopper_pearson_tails_property(), threshold_property(), smallest_dimension_property(),
-            boundary_property()]
+            boundary_property(), *sufficient_properties()]
