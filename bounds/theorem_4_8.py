@@ -209,7 +209,9 @@ def _sample_statistics(sample: Sample) -> dict[str, float]:
     n = K.shape[0]
     off = np.abs(K - np.diag(np.diag(K)))
     off_diagonal = off[~np.eye(n, dtype=bool)].reshape(n, n - 1)
-    with np.errstate(divide="ignore"):
+    # x / 0 = inf (a point orthogonal to all others); 0 / 0 = nan (a zero point, for which the
+    # ratio is undefined): the Case 2 rows then read as not holding, never as holding.
+    with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.diag(K) / off_diagonal.max(axis=1)
     # A large initialisation can push a loss past exp(709): rho and L(W(1)) then read inf, which
     # the conditions below report as failing, rather than raising.
