@@ -110,12 +110,13 @@ def measure_batch(units: list[tuple[Config, str, int]]) -> list[list[dict[str, A
     Each unit samples from its own seed exactly as alone; units of one `batch_key` are trained
     together by `theorybench.gd_batch.train_batch` (the same trajectories as
     `theorybench.training.train` up to rounding, docs/theory.md §2.5), the others one by one. The
-    rest (limit direction, Monte Carlo test points, theory columns) is computed once per unit.
+    rest (limit direction, Monte Carlo test points, theory columns) is computed once per unit,
+    except that units of one `shared_test_key` draw their test noise once, together.
     Deterministic in the list of units: the same batch gives the same rows, bit for bit.
     """
     sampled = [_sample(config) for config, _, _ in units]
     runs: list[Any] = [None] * len(units)
-    groups: dict[tuple[int, int], list[int]] = {}
+    groups: dict[tuple[int, int, int], list[int]] = {}
     for index, (config, _, _) in enumerate(units):
         key = batch_key(config)
         if key is None:
