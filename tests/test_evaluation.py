@@ -193,12 +193,12 @@ def test_a_perfect_classifier_gets_zero_errors_and_a_positive_upper_bound():
 def test_chunk_schedule_is_lazy_and_bounded():
     # 10^30 test points: the chunk sizes are generated one at a time (a list of them would not
     # fit in memory), each holding at most CHUNK_ENTRIES floats.
-    assert not isinstance(evaluation._chunks(10, 4), list)  # checked first: a list would hang below
-    chunks = evaluation._chunks(10**30, 20000)
+    assert not isinstance(evaluation.chunk_sizes(10, 4), list)  # checked first: a list would hang below
+    chunks = evaluation.chunk_sizes(10**30, 20000)
     first = next(chunks)
     assert first * 20000 <= evaluation.CHUNK_ENTRIES and first == evaluation.CHUNK_ENTRIES // 20000
-    assert list(evaluation._chunks(10, 4)) == [10]
-    assert sum(evaluation._chunks(10**6 + 7, 20000)) == 10**6 + 7
+    assert list(evaluation.chunk_sizes(10, 4)) == [10]
+    assert sum(evaluation.chunk_sizes(10**6 + 7, 20000)) == 10**6 + 7
 
 
 def test_a_nan_output_counts_as_an_error():

@@ -57,7 +57,9 @@ def resolve_network(model: Any, a: np.ndarray | None = None,
     return np.asarray(W, dtype=np.float64), np.asarray(a, dtype=np.float64), float(gamma)
 
 
-def _chunks(points: int, width: int) -> Iterator[int]:
+def chunk_sizes(points: int, width: int) -> Iterator[int]:
+    """Sizes of the chunks in which `points` test points of `width` floats each are drawn: at most
+    `CHUNK_ENTRIES` floats per chunk (at least one point), summing to `points`."""
     # A generator, not a list: the number of chunks grows with `points` (10^7 chunks of 104 rows
     # for 10^9 points at d = 20000), and memory must not.
     rows = max(1, CHUNK_ENTRIES // max(1, width))
@@ -81,7 +83,7 @@ def monte_carlo_error(scores: Scores, data: DataConfig, rng: np.random.Generator
     errors = 0
     with progress_meter(points, enabled=progress, desc="test error", unit="point",
                         delay=PROGRESS_DELAY_S) as bar:
-        for rows in _chunks(points, data.d):
+        for rows in chunk_sizes(points, data.d):
             X, y = sample_test_set(data, rng, rows)
             errors += count_errors(y * scores(X))
             bar.update(rows)
@@ -109,7 +111,7 @@ def _gaussian_network_error(W: np.ndarray, a: np.ndarray, gamma: float, data: Da
     errors = 0
     with progress_meter(points, enabled=progress, desc="test error", unit="point",
                         delay=PROGRESS_DELAY_S) as bar:
-        for rows in _chunks(points, W.shape[0]):
+        for rows in chunk_sizes(points, W.shape[0]):
             y = sample_labels(data.class_balance, rng, rows)
             H = np.outer(y, mean_preactivation) + rng.standard_normal((rows, R.shape[0])) @ R
             errors += count_errors(y * output_from_preactivations(H, a, gamma))

@@ -52,7 +52,7 @@ from bounds.rates import (
 from bounds.theorem_4_8 import sample_limit_direction
 from theorybench.config import Config
 from theorybench.covariance import covariance_sqrt_apply
-from theorybench.evaluation import checkpoint_test_errors, count_errors, gaussian_projection_factor
+from theorybench.evaluation import chunk_sizes, checkpoint_test_errors, count_errors, gaussian_projection_factor
 from theorybench.network import leaky_relu, leaky_relu_derivative
 from theorybench.gd_batch import Problem, train_batch
 from theorybench.noise import sample_noise
@@ -60,9 +60,6 @@ from theorybench.sampling import sample_labels, sample_run, test_stream
 from theorybench.training import train
 from verify.checks import BORDERLINE_RELATIVE
 from verify.runner import Batching
-
-# Test points are drawn in chunks of at most this many float64 entries per array (16 MiB).
-CHUNK_ENTRIES = 2**21
 
 
 def measure(config: Config, setting: str, replicate: int) -> list[dict[str, Any]]:
@@ -355,15 +352,14 @@ def _test_chunks(configs: list[Config], Ms: list[np.ndarray], rng: np.random.Gen
     points = configs[0].evaluation.test_points
     gaussian = data.noise.family == "gaussian"
     width = Ms[0].shape[0] if gaussian else data.d
-    per_chunk = max(1, CHUNK_ENTRIES // max(width, 1))
     means = [M @ config.data.mean_vector() for config, M in zip(configs, Ms)]
     if gaussian:
         (R,) = [gaussian_projection_factor(data, M) for M in Ms]
     else:
         projection = np.vstack([covariance_sqrt_apply(config.data, M) for config, M in zip(configs, Ms)])
         bounds = np.cumsum([0] + [M.shape[0] for M in Ms])
-    for start in range(0, points, per_chunk):
-        count = min(per_chunk, points - start)
+    # The chunks of theorybench.evaluation, so that the draws are those of `simulate`, in order.
+    for count in chunk_sizes(points, width):
         labels = sample_labels(data.class_balance, rng, count)
         if gaussian:
             yield labels, [np.outer(labels, means[0]) + rng.standard_normal((count, R.shape[0])) @ R]
